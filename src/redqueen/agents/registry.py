@@ -1,0 +1,97 @@
+"""Agents by name: ``make_agent("minimax", depth=2)`` or ``parse_agent("minimax:depth=2")``.
+
+The string form is what the command line and recipes use: a registered kind, optionally
+followed by ``:`` and comma-separated ``key=value`` parameters. Values are read as JSON
+scalars (numbers, true/false, null) and otherwise kept as strings; nothing is evaluated.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import json
+from collections.abc import Callable
+from typing import Any
+
+from redqueen.agents.core import Agent, AgentSpec
+from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
+
+AgentFactory = Callable[..., Agent]
+
+_REGISTRY: dict[str, str | AgentFactory] = {
+    "random": "redqueen.agents.random_agent:RandomAgent",
+    "first": "redqueen.agents.random_agent:FirstLegalAgent",
+    "minimax": "redqueen.agents.minimax:MinimaxAgent",
+    "human": "redqueen.agents.human:HumanAgent",
+}
+
+
+def register_agent(kind: str, factory: AgentFactory) -> None:
+    """Register ``factory`` (a callable taking keyword parameters) under ``kind``."""
+    if kind in _REGISTRY:
+        raise RedqueenError(f"an agent kind is already registered as {kind!r}")
+    _REGISTRY[kind] = factory
+
+
+def agent_kinds() -> list[str]:
+    """Every registered agent kind, sorted."""
+    return sorted(_REGISTRY)
+
+
+def _factory(kind: str) -> AgentFactory:
+    if kind not in _REGISTRY:
+        raise UnknownNameError("agent", kind, _REGISTRY)
+    target = _REGISTRY[kind]
+    if callable(target):
+        return target
+    module, _, attr = target.partition(":")
+    factory: AgentFactory = getattr(importlib.import_module(module), attr)
+    return factory
+
+
+def make_agent(kind: str, **params: Any) -> Agent:
+    """Build the agent registered as ``kind`` with ``params``."""
+    factory = _factory(kind)
+    sig = inspect.signature(factory)
+    allowed = [
+        n for n, p in sig.parameters.items() if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    ]
+    for name in params:
+        if name not in allowed:
+            raise UnknownNameError(f"parameter of agent {kind!r}", name, allowed)
+    return factory(**params)
+
+
+def agent_from_spec(spec: AgentSpec) -> Agent:
+    return make_agent(spec.kind, **spec.params)
+
+
+def parse_agent_spec(text: str) -> AgentSpec:
+    """``"minimax:depth=2,heuristic=none"`` -> ``AgentSpec("minimax", {...})``."""
+    kind, _, rest = text.strip().partition(":")
+    if not kind:
+        raise InvalidParameterError(f"empty agent name in {text!r}; allowed: {agent_kinds()}")
+    if kind not in _REGISTRY:
+        raise UnknownNameError("agent", kind, _REGISTRY)
+    params: dict[str, Any] = {}
+    if rest.strip():
+        for item in rest.split(","):
+            key, eq, raw = item.partition("=")
+            if not eq or not key.strip():
+                raise InvalidParameterError(
+                    f"agent parameter {item!r} in {text!r} is not key=value"
+                )
+            params[key.strip()] = _scalar(raw.strip())
+    return AgentSpec(kind, params)
+
+
+def parse_agent(text: str) -> Agent:
+    return agent_from_spec(parse_agent_spec(text))
+
+
+def _scalar(raw: str) -> Any:
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        return raw
+    return value if isinstance(value, int | float | bool | str) or value is None else raw

@@ -1,0 +1,99 @@
+"""The batch-engine contract: B plays of one game advanced together with NumPy.
+
+A batch engine follows exactly the rules of the scalar game it mirrors (tests replay the
+same action sequences through both). Chance is explicit here too: a game whose
+``current_player`` is :data:`~redqueen.games.core.CHANCE` takes its outcome through
+``step`` like any action, with probabilities from ``chance_probs``; this is what lets a
+test drive both engines with the same sequence. ``random_playouts`` samples those
+outcomes (and uniform legal actions) from a Generator.
+
+Action ids are the scalar game's ids; masks have ``num_actions`` columns, enough for both
+the players' actions and the chance outcomes.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+
+import numpy as np
+from numpy.typing import NDArray
+
+from redqueen.games.core import CHANCE, TERMINAL
+
+
+class BatchGame(ABC):
+    """``batch_size`` independent plays of one game, stepped in lockstep."""
+
+    num_players: int
+    num_actions: int
+    """Columns of the masks: max(player actions, chance outcomes)."""
+
+    def __init__(self, batch_size: int) -> None:
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        self.batch_size = batch_size
+
+    @abstractmethod
+    def reset(self) -> None:
+        """Start every play of the batch again from the initial state."""
+
+    @abstractmethod
+    def current_player(self) -> NDArray[np.int64]:
+        """(B,) seat to move, or CHANCE, or TERMINAL for finished plays."""
+
+    @abstractmethod
+    def legal_mask(self) -> NDArray[np.bool_]:
+        """(B, num_actions): legal actions, or possible chance outcomes; all False once over."""
+
+    @abstractmethod
+    def chance_probs(self) -> NDArray[np.float64]:
+        """(B, num_actions): chance-outcome probabilities; zero rows where not chance."""
+
+    @abstractmethod
+    def step(self, actions: NDArray[np.integer]) -> None:
+        """Apply one action (or chance outcome) per play; entries of finished plays are
+        ignored. An action outside the mask of an unfinished play raises ValueError."""
+
+    @abstractmethod
+    def returns(self) -> NDArray[np.float64]:
+        """(B, num_players) returns; final once a play is over."""
+
+    @property
+    def done(self) -> NDArray[np.bool_]:
+        return self.current_player() == TERMINAL
+
+    def _check_actions(self, actions: NDArray[np.integer], mask: NDArray[np.bool_]) -> None:
+        live = ~self.done
+        a = np.asarray(actions)
+        if a.shape != (self.batch_size,):
+            raise ValueError(f"actions must have shape ({self.batch_size},), got {a.shape}")
+        in_range = (a >= 0) & (a < self.num_actions)
+        ok = in_range & mask[np.arange(self.batch_size), np.clip(a, 0, self.num_actions - 1)]
+        bad = live & ~ok
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            legal = np.flatnonzero(mask[i]).tolist()
+            raise ValueError(f"illegal action {int(a[i])} in play {i}; legal there: {legal}")
+
+
+def sample_actions(
+    engine: BatchGame, rng: np.random.Generator
+) -> NDArray[np.int64]:
+    """One action per play: a chance outcome by its probability, else uniform over legal."""
+    mask = engine.legal_mask()
+    weights = mask.astype(np.float64)
+    chance = engine.current_player() == CHANCE
+    if chance.any():
+        weights[chance] = engine.chance_probs()[chance]
+    cum = np.cumsum(weights, axis=1)
+    u = rng.random(engine.batch_size) * cum[:, -1]
+    actions = (cum <= u[:, None]).sum(axis=1)
+    return np.minimum(actions, engine.num_actions - 1).astype(np.int64)
+
+
+def random_playouts(engine: BatchGame, rng: np.random.Generator) -> NDArray[np.float64]:
+    """Reset ``engine``, play every game to the end at random; return (B, players) returns."""
+    engine.reset()
+    while not engine.done.all():
+        engine.step(sample_actions(engine, rng))
+    return engine.returns()

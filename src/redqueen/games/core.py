@@ -1,0 +1,347 @@
+"""The Game / State contract: the single source of truth for the rules of every game.
+
+The model is OpenSpiel's extensive form. A :class:`State` is a node of the game tree; the
+node's ``current_player()`` is a seat index, or one of the constants :data:`CHANCE`
+(nature moves; its outcomes are enumerable through ``chance_outcomes()``),
+:data:`SIMULTANEOUS` (every seat moves at once through ``apply_joint_action``) or
+:data:`TERMINAL`.
+
+Actions are integers in ``range(game.spec.num_distinct_actions)`` for players and small
+integers for chance outcomes. Text is a view, never the state: ``action_text`` and
+``parse_action`` translate between ids and what a person (or a language model) reads and
+types; ``observation_text`` is what one player may see.
+
+Subclasses implement the underscored hooks (``_legal_actions``, ``_apply_action``, ...);
+the public methods here validate input, so that an illegal action raises
+:class:`~redqueen.errors.IllegalActionError` naming the legal ones and leaves the state
+exactly as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import operator
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from redqueen.errors import IllegalActionError, ParseActionError, RedqueenError
+
+CHANCE = -1
+"""``current_player()`` at a node where nature moves."""
+SIMULTANEOUS = -2
+"""``current_player()`` at a node where every seat moves at once."""
+TERMINAL = -4
+"""``current_player()`` once the game is over."""
+
+Action = int
+
+
+class Dynamics(enum.StrEnum):
+    SEQUENTIAL = "sequential"
+    SIMULTANEOUS = "simultaneous"
+
+
+class ChanceMode(enum.StrEnum):
+    NONE = "none"
+    EXPLICIT = "explicit"
+
+
+class UtilityKind(enum.StrEnum):
+    ZERO_SUM = "zero_sum"
+    CONSTANT_SUM = "constant_sum"
+    GENERAL_SUM = "general_sum"
+
+
+@dataclass(frozen=True)
+class GameSpec:
+    """What a game is, in numbers a program can rely on.
+
+    ``max_game_length`` counts every step from the initial state to a terminal one: each
+    chance outcome, each single action and each joint action counts one.
+    ``utility_sum`` is the sum of the returns at every terminal state for zero-sum (0)
+    and constant-sum games, and ``None`` for general-sum ones.
+    """
+
+    id: str
+    num_players: int
+    num_distinct_actions: int
+    max_game_length: int
+    min_utility: float
+    max_utility: float
+    dynamics: Dynamics = Dynamics.SEQUENTIAL
+    chance: ChanceMode = ChanceMode.NONE
+    utility: UtilityKind = UtilityKind.ZERO_SUM
+    utility_sum: float | None = 0.0
+    perfect_information: bool = False
+    max_chance_outcomes: int = 0
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "num_players": self.num_players,
+            "num_distinct_actions": self.num_distinct_actions,
+            "max_game_length": self.max_game_length,
+            "min_utility": self.min_utility,
+            "max_utility": self.max_utility,
+            "dynamics": str(self.dynamics),
+            "chance": str(self.chance),
+            "utility": str(self.utility),
+            "utility_sum": self.utility_sum,
+            "perfect_information": self.perfect_information,
+            "max_chance_outcomes": self.max_chance_outcomes,
+            "params": dict(self.params),
+        }
+
+
+class Step(NamedTuple):
+    """One transition of a history: who moved and what. For a simultaneous node ``player``
+    is :data:`SIMULTANEOUS` and ``action`` is the tuple of every seat's action."""
+
+    player: int
+    action: int | tuple[int, ...]
+
+
+class Game(ABC):
+    """A game: its spec, its rules in words, and a way to start a play of it."""
+
+    def __init__(self, spec: GameSpec) -> None:
+        self._spec = spec
+
+    @property
+    def spec(self) -> GameSpec:
+        return self._spec
+
+    @property
+    def id(self) -> str:
+        return self._spec.id
+
+    @property
+    def num_players(self) -> int:
+        return self._spec.num_players
+
+    @property
+    def num_distinct_actions(self) -> int:
+        return self._spec.num_distinct_actions
+
+    @property
+    def params(self) -> dict[str, Any]:
+        return dict(self._spec.params)
+
+    @abstractmethod
+    def new_initial_state(self) -> State:
+        """The root of the game tree."""
+
+    @abstractmethod
+    def rules_text(self) -> str:
+        """The rules in plain English, complete enough for a person to play from."""
+
+    def player_name(self, player: int) -> str:
+        """A short name for a seat, as the text views use it."""
+        return f"player {player}"
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self._spec.params.items())
+        return f"<Game {self._spec.id}({args})>"
+
+
+class State(ABC):
+    """A node of the game tree. Mutable: ``apply_action`` moves it forward in place."""
+
+    __slots__ = ("_game", "_history")
+
+    def __init__(self, game: Game) -> None:
+        self._game = game
+        self._history: list[Step] = []
+
+    # ---- hooks for subclasses -------------------------------------------------------
+
+    @abstractmethod
+    def current_player(self) -> int:
+        """A seat index, or CHANCE, SIMULTANEOUS or TERMINAL."""
+
+    @abstractmethod
+    def _legal_actions(self, player: int) -> list[int]:
+        """Legal actions of ``player`` at a decision node where that player moves."""
+
+    @abstractmethod
+    def _apply_action(self, action: int) -> None:
+        """Apply a legal action (or chance outcome) at a sequential or chance node."""
+
+    def _apply_joint_action(self, actions: tuple[int, ...]) -> None:
+        raise RedqueenError(f"{self._game.id} has no simultaneous nodes")
+
+    def _chance_outcomes(self) -> list[tuple[int, float]]:
+        raise RedqueenError(f"{self._game.id} has no chance nodes")
+
+    def _is_legal(self, player: int, action: int) -> bool:
+        """Whether ``action`` is legal for ``player`` here. Override for an O(1) test."""
+        if player == CHANCE:
+            return any(a == action for a, _ in self._chance_outcomes())
+        return action in self._legal_actions(player)
+
+    @abstractmethod
+    def returns(self) -> list[float]:
+        """Each seat's total return so far (the final payoffs once terminal)."""
+
+    @abstractmethod
+    def information_state_key(self, player: int) -> Hashable:
+        """Identical for exactly the states that ``player`` cannot tell apart."""
+
+    @abstractmethod
+    def observation_text(self, player: int) -> str:
+        """What ``player`` may see now, written for a person or a language model."""
+
+    @abstractmethod
+    def _action_text(self, player: int, action: int) -> str:
+        """The name of ``action`` when taken by ``player`` (or CHANCE)."""
+
+    def __str__(self) -> str:
+        """The full state, hidden information included (for debugging and logs)."""
+        return self.observation_text(0)
+
+    # ---- public API -----------------------------------------------------------------
+
+    @property
+    def game(self) -> Game:
+        return self._game
+
+    def is_terminal(self) -> bool:
+        return self.current_player() == TERMINAL
+
+    def is_chance_node(self) -> bool:
+        return self.current_player() == CHANCE
+
+    def is_simultaneous_node(self) -> bool:
+        return self.current_player() == SIMULTANEOUS
+
+    def history(self) -> list[Step]:
+        """Every transition since the initial state, chance outcomes included."""
+        return list(self._history)
+
+    @property
+    def move_number(self) -> int:
+        return len(self._history)
+
+    def legal_actions(self, player: int | None = None) -> list[int]:
+        """Legal actions of ``player`` (default: the player to move).
+
+        At a chance node, with ``player`` omitted or CHANCE, the chance outcomes. A seat
+        that is not to move has no legal actions. At a simultaneous node ``player`` must
+        be given.
+        """
+        current = self.current_player()
+        if current == TERMINAL:
+            return []
+        if player is None:
+            if current == SIMULTANEOUS:
+                raise RedqueenError(
+                    "at a simultaneous node, legal_actions needs a player: one of "
+                    f"{list(range(self._game.num_players))}"
+                )
+            player = current
+        if current == CHANCE:
+            return [a for a, _ in self._chance_outcomes()] if player == CHANCE else []
+        if current == SIMULTANEOUS or player == current:
+            return self._legal_actions(player)
+        return []
+
+    def chance_outcomes(self) -> list[tuple[int, float]]:
+        """``[(outcome, probability), ...]`` at a chance node; empty elsewhere."""
+        if self.current_player() != CHANCE:
+            return []
+        return self._chance_outcomes()
+
+    def apply_action(self, action: int) -> None:
+        """Apply ``action`` of the player to move, or a chance outcome at a chance node."""
+        player = self.current_player()
+        if player == SIMULTANEOUS:
+            raise RedqueenError(
+                "this is a simultaneous node: use apply_joint_action with one action per seat"
+            )
+        if player == TERMINAL:
+            raise IllegalActionError(action, player, [])
+        try:
+            action = operator.index(action)
+        except TypeError:
+            raise IllegalActionError(action, player, self._legal_listing(player)) from None
+        if not self._is_legal(player, action):
+            raise IllegalActionError(action, player, self._legal_listing(player))
+        self._apply_action(action)
+        self._history.append(Step(player, action))
+
+    def apply_joint_action(self, actions: Sequence[int]) -> None:
+        """Apply one action per seat at a simultaneous node."""
+        if self.current_player() != SIMULTANEOUS:
+            raise RedqueenError(
+                "apply_joint_action is for simultaneous nodes; use apply_action here"
+            )
+        n = self._game.num_players
+        if len(actions) != n:
+            raise RedqueenError(f"a joint action needs {n} actions, one per seat; got {actions!r}")
+        joint: list[int] = []
+        for player, action in enumerate(actions):
+            try:
+                a = operator.index(action)
+            except TypeError:
+                raise IllegalActionError(
+                    action, player, self._legal_listing(player)
+                ) from None
+            if not self._is_legal(player, a):
+                raise IllegalActionError(a, player, self._legal_listing(player))
+            joint.append(a)
+        joint_t = tuple(joint)
+        self._apply_joint_action(joint_t)
+        self._history.append(Step(SIMULTANEOUS, joint_t))
+
+    def action_text(self, action: int, player: int | None = None) -> str:
+        """The name of ``action`` (for ``player``, default the player to move)."""
+        if player is None:
+            player = self.current_player()
+        return self._action_text(player, action)
+
+    def parse_action(self, text: str, player: int | None = None) -> int:
+        """The legal action named by ``text``: an exact name, then the name with case and
+        whitespace normalised, then a unique prefix of a name, then a bare action id.
+        Raises :class:`ParseActionError` listing the legal moves."""
+        if player is None:
+            player = self.current_player()
+        names = [(a, self._action_text(player, a)) for a in self.legal_actions(player)]
+        return match_action_text(text, names)
+
+    def clone(self) -> State:
+        """An independent copy; changing one never changes the other."""
+        return copy.deepcopy(self, memo={id(self._game): self._game})
+
+    def _legal_listing(self, player: int) -> list[tuple[int, str]]:
+        return [(a, self._action_text(player, a)) for a in self.legal_actions(player)]
+
+
+def normalise_text(text: str) -> str:
+    """Lower case with runs of whitespace collapsed: how move names are compared."""
+    return " ".join(text.strip().lower().split())
+
+
+def match_action_text(text: str, names: Sequence[tuple[int, str]]) -> int:
+    """The action whose name ``text`` is: exact, then normalised (case, whitespace), then a
+    unique normalised prefix, then a bare id. Raises :class:`ParseActionError`."""
+    for a, name in names:
+        if name == text:
+            return a
+    wanted = normalise_text(text)
+    for a, name in names:
+        if normalise_text(name) == wanted:
+            return a
+    if wanted:
+        prefixed = [a for a, name in names if normalise_text(name).startswith(wanted)]
+        if len(prefixed) == 1:
+            return prefixed[0]
+    stripped = text.strip()
+    if stripped.lstrip("-").isdigit():
+        as_id = int(stripped)
+        if any(a == as_id for a, _ in names):
+            return as_id
+    raise ParseActionError(text, list(names))

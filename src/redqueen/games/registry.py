@@ -1,0 +1,124 @@
+"""The game registry: ``make(game_id, **params)`` and ``registered()``.
+
+Built-in games are listed by module path and imported on first use, so that importing
+redqueen stays cheap. ``register`` adds a game of your own under a new id.
+
+A factory takes keyword parameters only. ``make`` checks the names against the
+factory's signature before calling it, so a misspelt parameter is an error that lists the
+parameters the game has; the factory itself checks the values.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from redqueen.errors import RedqueenError, UnknownNameError
+from redqueen.games.core import Game
+
+GameFactory = Callable[..., Game]
+
+
+@dataclass(frozen=True)
+class _Entry:
+    target: str | GameFactory
+    summary: str
+
+    def factory(self) -> GameFactory:
+        if callable(self.target):
+            return self.target
+        module_name, _, attr = self.target.partition(":")
+        factory: GameFactory = getattr(importlib.import_module(module_name), attr)
+        return factory
+
+
+_REGISTRY: dict[str, _Entry] = {
+    "matrix": _Entry(
+        "redqueen.games.matrix:matrix_game", "two-player normal-form game from payoff matrices"
+    ),
+    "prisoners_dilemma": _Entry(
+        "redqueen.games.matrix:prisoners_dilemma",
+        "prisoner's dilemma (Axelrod payoffs R=3, S=0, T=5, P=1 by default)",
+    ),
+    "stag_hunt": _Entry("redqueen.games.matrix:stag_hunt", "stag hunt"),
+    "chicken": _Entry("redqueen.games.matrix:chicken", "chicken (hawk-dove)"),
+    "battle_of_the_sexes": _Entry(
+        "redqueen.games.matrix:battle_of_the_sexes", "battle of the sexes"
+    ),
+    "matching_pennies": _Entry("redqueen.games.matrix:matching_pennies", "matching pennies"),
+    "rock_paper_scissors": _Entry(
+        "redqueen.games.matrix:rock_paper_scissors", "rock-paper-scissors"
+    ),
+    "ordinal_2x2": _Entry(
+        "redqueen.games.matrix:ordinal_2x2",
+        "one of the 144 ordinal 2x2 games of Robinson and Goforth, by index",
+    ),
+    "repeated": _Entry(
+        "redqueen.games.repeated:repeated_game",
+        "a matrix game repeated for fixed rounds or with a continuation probability",
+    ),
+    "kuhn_poker": _Entry("redqueen.games.kuhn_poker:KuhnPokerGame", "Kuhn poker (n players)"),
+    "leduc_poker": _Entry("redqueen.games.leduc_poker:LeducPokerGame", "Leduc hold'em"),
+    "tic_tac_toe": _Entry("redqueen.games.tic_tac_toe:TicTacToeGame", "tic-tac-toe"),
+    "connect_four": _Entry("redqueen.games.connect_four:ConnectFourGame", "connect four"),
+}
+
+
+def register(game_id: str, factory: GameFactory, summary: str = "") -> None:
+    """Register ``factory`` (a callable taking keyword parameters) under ``game_id``."""
+    if game_id in _REGISTRY:
+        raise RedqueenError(f"a game is already registered as {game_id!r}")
+    _REGISTRY[game_id] = _Entry(factory, summary or (factory.__doc__ or "").strip())
+
+
+def registered() -> list[str]:
+    """Every registered game id, sorted."""
+    return sorted(_REGISTRY)
+
+
+def summary(game_id: str) -> str:
+    return _entry(game_id).summary
+
+
+def parameters(game_id: str) -> dict[str, Any]:
+    """The parameters of a game, with their defaults (``inspect.Parameter.empty`` if none)."""
+    sig = inspect.signature(_entry(game_id).factory())
+    return {
+        name: p.default
+        for name, p in sig.parameters.items()
+        if p.kind in (p.KEYWORD_ONLY, p.POSITIONAL_OR_KEYWORD)
+    }
+
+
+def make(game_id: str, **params: Any) -> Game:
+    """Build the game registered as ``game_id`` with ``params``.
+
+    >>> make("prisoners_dilemma").spec.num_players
+    2
+    """
+    entry = _entry(game_id)
+    factory = entry.factory()
+    allowed = parameters(game_id)
+    for name in params:
+        if name not in allowed:
+            raise UnknownNameError(
+                f"parameter of game {game_id!r}",
+                name,
+                [_describe_param(n, d) for n, d in allowed.items()],
+            )
+    return factory(**params)
+
+
+def _entry(game_id: str) -> _Entry:
+    if not isinstance(game_id, str) or game_id not in _REGISTRY:
+        raise UnknownNameError("game", str(game_id), _REGISTRY)
+    return _REGISTRY[game_id]
+
+
+def _describe_param(name: str, default: Any) -> str:
+    if default is inspect.Parameter.empty:
+        return name
+    return f"{name}={default!r}"
