@@ -17,7 +17,7 @@ class UnknownNameError(RedqueenError, ValueError):
         self.name = name
         self.allowed = sorted(allowed)
         super().__init__(
-            f"unknown {kind} {name!r}; allowed: {', '.join(self.allowed) or '(none)'}"
+            f"unknown {kind}: {name!r}; allowed: {', '.join(self.allowed) or '(none)'}"
         )
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from redqueen.errors import RedqueenError, UnknownNameError
+from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
 from redqueen.games.core import Game
 
 GameFactory = Callable[..., Game]
@@ -109,6 +109,12 @@ def make(game_id: str, **params: Any) -> Game:
                 name,
                 [_describe_param(n, d) for n, d in allowed.items()],
             )
+    missing = [n for n, d in allowed.items() if d is inspect.Parameter.empty and n not in params]
+    if missing:
+        raise InvalidParameterError(
+            f"game {game_id!r} needs the parameter(s) {', '.join(missing)}; its parameters: "
+            + ", ".join(_describe_param(n, d) for n, d in allowed.items())
+        )
     return factory(**params)
 
 

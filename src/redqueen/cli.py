@@ -1,0 +1,248 @@
+"""The ``redqueen`` command.
+
+    redqueen games                               list the games with their specs
+    redqueen play tic_tac_toe --opponent minimax play a game in the terminal
+    redqueen tournament --game G --agents A,B    a round robin, with a table
+    redqueen run recipes/quickstart.yaml         run (or resume) a recipe into a run dir
+    redqueen report RUN_DIR                      rebuild a run's HTML report
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+import yaml
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from redqueen.agents.human import HumanAgent, HumanQuit
+from redqueen.agents.registry import agent_kinds, parse_agent
+from redqueen.config import TournamentRecipe, load_recipe, parse_recipe
+from redqueen.errors import InvalidParameterError, RedqueenError
+from redqueen.experiment import RunSummary, run_recipe
+from redqueen.games.registry import make, parameters, registered, summary
+from redqueen.play.match import play_match
+from redqueen.report.html import write_report
+
+app = typer.Typer(
+    help="redqueen: agents get better, and are measured, by playing games.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+
+def main() -> None:
+    try:
+        app()
+    except RedqueenError as e:
+        err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
+        sys.exit(2)
+
+
+def _params(items: list[str] | None) -> dict[str, Any]:
+    """``["rounds=200", "stage=stag_hunt"]`` -> dict; values are read as YAML scalars or
+    lists (``payoffs=[[3,0],[5,1]]``), never evaluated."""
+    params: dict[str, Any] = {}
+    for item in items or []:
+        key, eq, raw = item.partition("=")
+        if not eq or not key.strip():
+            raise InvalidParameterError(f"--param {item!r} is not key=value")
+        try:
+            params[key.strip()] = yaml.safe_load(raw)
+        except yaml.YAMLError:
+            params[key.strip()] = raw
+    return params
+
+
+def _split_agents(text: str) -> list[str]:
+    """Split ``"random,minimax:depth=2,tie_break=random"`` into agent specs: a piece with
+    ``=`` but no ``:`` continues the previous agent's parameters."""
+    specs: list[str] = []
+    for piece in (p.strip() for p in text.split(",")):
+        if not piece:
+            continue
+        if "=" in piece and ":" not in piece and specs:
+            specs[-1] += "," + piece
+        else:
+            specs.append(piece)
+    return specs
+
+
+@app.command()
+def games(
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """List every registered game with its spec."""
+    rows = []
+    for game_id in registered():
+        try:
+            spec = make(game_id).spec.to_dict()
+        except InvalidParameterError:  # a game with required parameters, e.g. ordinal_2x2
+            needed = [n for n, d in parameters(game_id).items() if d is inspect.Parameter.empty]
+            spec = {"id": game_id, "requires": needed}
+        rows.append({**spec, "summary": summary(game_id)})
+    if as_json:
+        out.print_json(json.dumps(rows))
+        return
+    table = Table(title="redqueen games")
+    for col in ("id", "players", "dynamics", "chance", "utility", "max length", "summary"):
+        table.add_column(col)
+    for r in rows:
+        if "requires" in r:
+            needs = f"(needs {', '.join(r['requires'])}) "
+            table.add_row(r["id"], "", "", "", "", "", needs + r["summary"])
+            continue
+        table.add_row(
+            r["id"], str(r["num_players"]), r["dynamics"], r["chance"], r["utility"],
+            str(r["max_game_length"]), r["summary"],
+        )
+    out.print(table)
+
+
+@app.command()
+def play(
+    game: Annotated[str, typer.Argument(help="Game id (see `redqueen games`).")],
+    opponent: Annotated[str, typer.Option(help="Agent in every other seat.")] = "random",
+    seat: Annotated[int, typer.Option(help="Your seat (0 moves first).")] = 0,
+    param: Annotated[list[str] | None, typer.Option(help="Game parameter key=value.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for chance and the opponents.")] = 0,
+) -> None:
+    """Play a game against an agent in the terminal."""
+    g = make(game, **_params(param))
+    if not 0 <= seat < g.num_players:
+        raise InvalidParameterError(f"--seat {seat}: allowed seats are 0..{g.num_players - 1}")
+    agents = [parse_agent(opponent) for _ in range(g.num_players)]
+    agents[seat] = HumanAgent()
+    out.print(f"[bold]{game}[/] — you are seat {seat}; type a move's name or #number.")
+    out.print(g.rules_text(), highlight=False, markup=False)
+    try:
+        result = play_match(g, agents, seed)
+    except HumanQuit:
+        out.print("stopped.")
+        raise typer.Exit(1) from None
+    final = g.new_initial_state()
+    for step in result.trajectory:
+        if isinstance(step.action, tuple):
+            final.apply_joint_action(list(step.action))
+        else:
+            final.apply_action(step.action)
+    out.print(final.observation_text(seat), highlight=False, markup=False)
+    mine = result.returns[seat]
+    out.print(f"game over — returns: {list(result.returns)}; yours: {mine:g}")
+
+
+def _progress_hook(progress: Progress, label: str) -> Any:
+    task = progress.add_task(label, total=None)
+
+    def hook(done: int, total: int) -> None:
+        progress.update(task, completed=done, total=total)
+
+    return hook
+
+
+def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> RunSummary:
+    recipe = (
+        recipe_data
+        if isinstance(recipe_data, TournamentRecipe)
+        else parse_recipe(recipe_data, source)
+    )
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    )
+    with progress:
+        result = run_recipe(recipe, out_dir, progress=_progress_hook(progress, recipe.name))
+    if as_json:
+        out.print_json(json.dumps(result.to_dict(), allow_nan=False))
+    else:
+        _print_summary(result)
+    return result
+
+
+def _print_summary(result: RunSummary) -> None:
+    r = result.recipe
+    table = Table(title=f"{r.name}: {r.game.id}, {result.matches} matches")
+    for col in ("agent", "games", "mean return ± 95% CI", "W", "D", "L", "score", "invalid"):
+        table.add_column(col, justify="left" if col == "agent" else "right")
+    for s in result.standings:
+        c = s.returns
+        half = "" if c.n < 2 else f" ± {c.half_width:.3f}"
+        table.add_row(
+            s.name, str(c.n), f"{c.mean:.3f}{half}",
+            str(s.record.wins), str(s.record.draws), str(s.record.losses),
+            f"{s.record.score:.3f}", str(s.invalid_moves),
+        )
+    out.print(table)
+    if result.resumed_from:
+        out.print(f"resumed: {result.resumed_from} matches were already stored")
+    if result.report is not None:
+        out.print(f"report: {result.report}")
+
+
+@app.command()
+def tournament(
+    game: Annotated[str, typer.Option(help="Game id (see `redqueen games`).")],
+    agents: Annotated[
+        str, typer.Option(help=f"Comma-separated agents, e.g. random,minimax:depth=2. "
+                          f"Kinds: {', '.join(agent_kinds())}.")
+    ],
+    param: Annotated[list[str] | None, typer.Option(help="Game parameter key=value.")] = None,
+    games: Annotated[int, typer.Option("--games", help="Games per pairing.")] = 10,
+    workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 1,
+    seed: Annotated[int, typer.Option(help="Base seed.")] = 0,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory to store "
+                                                 "results and the report (resumable).")] = None,
+    self_play: Annotated[bool, typer.Option(help="Agents also meet themselves.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Round-robin tournament with seat rotation: mean return with 95% CI and W/D/L."""
+    data = {
+        "name": "tournament",
+        "game": {"id": game, "params": _params(param)},
+        "agents": _split_agents(agents),
+        "games_per_pairing": games,
+        "workers": workers,
+        "seed": seed,
+        "self_play": self_play,
+    }
+    _run(data, "tournament options", out_dir, as_json)
+
+
+@app.command()
+def run(
+    recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory "
+                                                 "(default: runs/<recipe name>).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Run a recipe into a run directory; the same command again resumes it."""
+    loaded = load_recipe(recipe)
+    _run(loaded, str(recipe), out_dir or Path("runs") / loaded.name, as_json)
+
+
+@app.command()
+def report(
+    run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
+) -> None:
+    """Write (or rewrite) a run's HTML report."""
+    if not (run_dir / "run.sqlite").is_file():
+        raise RedqueenError(f"{run_dir} is not a run directory (no run.sqlite)")
+    out.print(f"report: {write_report(run_dir)}")
+
+
+if __name__ == "__main__":
+    main()

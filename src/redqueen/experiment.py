@@ -1,0 +1,143 @@
+"""Running a recipe: build the game and agents, play what is not yet in the run store,
+write each result as it finishes, then summarise and write the report.
+
+Running the same recipe into the same directory again resumes it: matches already stored
+are skipped, and since every match carries its own seed the finished run is the same as
+one that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from redqueen.agents.core import Agent
+from redqueen.agents.registry import make_agent
+from redqueen.config import Recipe
+from redqueen.games.registry import make
+from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
+from redqueen.play.match import MatchResult
+from redqueen.play.runners import run_matches
+from redqueen.play.schedule import ScheduledMatch, round_robin
+from redqueen.play.tournament import agent_names
+from redqueen.report.html import write_report
+from redqueen.store.run_store import RunStore
+
+ProgressHook = Callable[[int, int], None]
+"""Called with (matches done, matches in the schedule) as the run advances."""
+
+
+@dataclass
+class RunSummary:
+    recipe: Recipe
+    names: list[str]
+    standings: list[Standing]
+    payoffs: PayoffMatrix
+    matches: int
+    resumed_from: int
+    run_dir: Path | None
+    report: Path | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.recipe.name,
+            "game": self.recipe.game.model_dump(),
+            "agents": self.names,
+            "matches": self.matches,
+            "resumed_from": self.resumed_from,
+            "standings": [s.to_dict() for s in self.standings],
+            "payoff_matrix": {
+                "agents": self.names,
+                "mean": _nan_to_none(self.payoffs.mean.tolist()),
+                "sem": _nan_to_none(self.payoffs.sem.tolist()),
+                "count": self.payoffs.count.tolist(),
+            },
+            "run_dir": str(self.run_dir) if self.run_dir else None,
+            "report": str(self.report) if self.report else None,
+        }
+
+
+def build_agents(recipe: Recipe) -> tuple[list[Agent], list[str]]:
+    agents = [make_agent(a.kind, **a.params) for a in recipe.agents]
+    names = agent_names(agents)
+    for i, a in enumerate(recipe.agents):
+        if a.name:
+            names[i] = a.name
+    return agents, names
+
+
+def run_recipe(
+    recipe: Recipe, out_dir: str | Path | None, *, progress: ProgressHook | None = None
+) -> RunSummary:
+    """Run ``recipe`` into ``out_dir`` (resuming it), or in memory when ``out_dir`` is None."""
+    game = make(recipe.game.id, **recipe.game.params)
+    agents, names = build_agents(recipe)
+    schedule = round_robin(
+        len(agents),
+        game.num_players,
+        recipe.games_per_pairing,
+        recipe.seed,
+        self_play=recipe.self_play,
+    )
+    total = len(schedule)
+    store = RunStore(out_dir) if out_dir is not None else None
+    finished: list[tuple[ScheduledMatch, MatchResult]] = []
+    try:
+        done_keys: set[str] = set()
+        if store is not None:
+            store.bind_config(recipe.model_dump(mode="json"))
+            store.record_agents(names, [a.model_dump(mode="json") for a in recipe.agents])
+            store.set_meta("scheduled_matches", total)
+            done_keys = store.completed_keys()
+        resumed_from = len(done_keys)
+        count = resumed_from
+        if progress is not None:
+            progress(count, total)
+
+        def on_result(match: ScheduledMatch, result: MatchResult) -> None:
+            nonlocal count
+            if store is not None:
+                store.record_match(match, result)
+            count += 1
+            if progress is not None:
+                progress(count, total)
+
+        todo = [m for m in schedule if m.key not in done_keys]
+        finished = run_matches(
+            game,
+            agents,
+            todo,
+            workers=recipe.workers,
+            on_result=on_result,
+            on_invalid=recipe.on_invalid,
+        )
+        if store is not None:
+            finished = list(store.matches())
+    finally:
+        if store is not None:
+            store.close()
+    seated = [(m.seats, r) for m, r in finished]
+    summary = RunSummary(
+        recipe=recipe,
+        names=names,
+        standings=standings(names, seated),
+        payoffs=payoff_matrix(names, seated),
+        matches=len(finished),
+        resumed_from=resumed_from,
+        run_dir=Path(out_dir) if out_dir is not None else None,
+        report=None,
+    )
+    if out_dir is not None:
+        summary.report = write_report(out_dir)
+        results = Path(out_dir) / "results.json"
+        tmp = results.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(summary.to_dict(), indent=2))
+        tmp.replace(results)
+    return summary
+
+
+def _nan_to_none(rows: list[list[float]]) -> list[list[float | None]]:
+    return [[None if v != v else v for v in row] for row in rows]

@@ -1,0 +1,267 @@
+"""Kuhn poker: the smallest interesting poker game, for two to ten players.
+
+H. W. Kuhn, "A simplified two-person poker", Contributions to the Theory of Games I
+(1950), introduced the two-player game: a deck of three cards (J, Q, K), an ante of one
+chip and a single bet of one chip. The n-player variant and every convention here (ids,
+order of play, payoffs) are OpenSpiel's ``kuhn_poker`` (Lanctot et al. 2019, "OpenSpiel:
+A Framework for Reinforcement Learning in Games"), so that a strategy, a tree walk or a
+learning curve computed on either library means the same thing on the other.
+
+- The deck has ``players + 1`` cards, ids ``0..players`` in increasing rank. With two
+  players they are J, Q, K; with more, the ranks below J are added (10, 9, ...).
+- Chance deals one card to each seat in turn (player 0 first); a chance outcome is the
+  id of the card dealt, uniformly among the cards still in the deck.
+- Actions: 0 = pass (check, or fold when facing a bet), 1 = bet (or call a bet).
+- Seats act in order 0, 1, ...; if everyone passes, the highest card wins the antes. Once
+  someone bets, every other seat acts once more in turn (call or fold), and the highest
+  card among those who put in two chips wins the pot.
+- Returns are chips won minus chips put in; they are zero until the game is over.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable
+
+from redqueen.errors import InvalidParameterError
+from redqueen.games.core import CHANCE, TERMINAL, ChanceMode, Game, GameSpec, State
+
+PASS = 0
+BET = 1
+MIN_PLAYERS = 2
+MAX_PLAYERS = 10
+_RANKS = ("2", "3", "4", "5", "6", "7", "8", "9", "10", "J", "Q", "K")
+_ACTION_NAMES = ("pass", "bet")
+
+
+def card_names(players: int) -> tuple[str, ...]:
+    """Names of the ``players + 1`` cards, lowest first: J Q K for two players."""
+    return _RANKS[len(_RANKS) - (players + 1) :]
+
+
+class KuhnPokerGame(Game):
+    """Kuhn poker with ``players`` seats (2..10), as OpenSpiel's ``kuhn_poker``."""
+
+    def __init__(self, *, players: int = 2) -> None:
+        if (
+            isinstance(players, bool)
+            or not isinstance(players, int)
+            or not MIN_PLAYERS <= players <= MAX_PLAYERS
+        ):
+            raise InvalidParameterError(
+                f"kuhn_poker: players must be an integer from {MIN_PLAYERS} to "
+                f"{MAX_PLAYERS}, got {players!r}"
+            )
+        super().__init__(
+            GameSpec(
+                id="kuhn_poker",
+                num_players=players,
+                num_distinct_actions=2,
+                # n deals, then at most n - 1 passes, a bet and n - 1 answers to it.
+                max_game_length=3 * players - 1,
+                min_utility=-2.0,
+                max_utility=2.0 * (players - 1),
+                chance=ChanceMode.EXPLICIT,
+                max_chance_outcomes=players + 1,
+                params={"players": players},
+            )
+        )
+        self.cards = card_names(players)
+
+    def new_initial_state(self) -> KuhnPokerState:
+        return KuhnPokerState(self)
+
+    def rules_text(self) -> str:
+        n = self.num_players
+        deck = ", ".join(self.cards)
+        return (
+            f"Kuhn poker for {n} players.\n"
+            f"The deck has {n + 1} cards, from lowest to highest: {deck}. There are no "
+            "suits and no ties.\n"
+            f"Each player puts 1 chip into the pot (the ante), so the pot starts at {n} "
+            "chips. Each player is dealt one card face down, which only they can see; the "
+            "remaining card is not used.\n"
+            f"Players act in turn, player 0 first, then 1, and so on up to player {n - 1}. "
+            "There are two moves:\n"
+            "- pass: if nobody has bet yet, this is a check (put in nothing). If someone "
+            "has bet, this is a fold: you give up and lose what you have put in.\n"
+            "- bet: if nobody has bet yet, put 1 more chip into the pot. If someone has "
+            "bet, this is a call: you match the bet with 1 more chip.\n"
+            "There is at most one bet. If every player passes without a bet, the game "
+            "ends and the highest card wins the pot. Once someone bets, every other player "
+            "acts exactly once more, in turn (those after the bettor first, then those "
+            "before), calling or folding. Then the player with the highest card among "
+            "those who bet or called wins the pot.\n"
+            "Your result is the chips you win minus the chips you put in: a player who "
+            "only anted and lost gets -1, one who bet or called and lost gets -2, and the "
+            "winner gets everything the others put in."
+        )
+
+
+class KuhnPokerState(State):
+    """A node of a Kuhn poker game. ``_cur`` caches the player to move."""
+
+    __slots__ = ("_actions", "_cards", "_contrib", "_cur", "_first_bettor", "_n", "_winner")
+
+    _game: KuhnPokerGame
+
+    def __init__(self, game: KuhnPokerGame) -> None:
+        super().__init__(game)
+        n = game.num_players
+        self._n = n
+        self._cards: list[int] = []  # card id of each seat dealt so far, in seat order
+        self._actions: list[int] = []  # betting actions so far
+        self._contrib = [1] * n  # chips each seat has put in (the ante is 1)
+        self._first_bettor = -1
+        self._winner = -1
+        self._cur = CHANCE
+
+    # ---- rules ----------------------------------------------------------------------
+
+    def current_player(self) -> int:
+        return self._cur
+
+    def is_terminal(self) -> bool:
+        return self._cur == TERMINAL
+
+    def is_chance_node(self) -> bool:
+        return self._cur == CHANCE
+
+    def _legal_actions(self, player: int) -> list[int]:
+        return [PASS, BET]
+
+    def _chance_outcomes(self) -> list[tuple[int, float]]:
+        dealt = self._cards
+        p = 1.0 / (self._n + 1 - len(dealt))
+        return [(c, p) for c in range(self._n + 1) if c not in dealt]
+
+    def _is_legal(self, player: int, action: int) -> bool:
+        if player == CHANCE:
+            return 0 <= action <= self._n and action not in self._cards
+        return action == PASS or action == BET
+
+    def _apply_action(self, action: int) -> None:
+        cur = self._cur
+        n = self._n
+        if cur == CHANCE:
+            self._cards.append(action)
+            if len(self._cards) == n:
+                self._cur = 0
+            return
+        actions = self._actions
+        actions.append(action)
+        if action == BET:
+            self._contrib[cur] = 2
+            if self._first_bettor < 0:
+                self._first_bettor = cur
+        first = self._first_bettor
+        if first < 0:
+            if len(actions) == n:  # everyone checked: showdown among all
+                self._end(max(range(n), key=self._cards.__getitem__))
+                return
+        elif len(actions) == n + first:  # everyone answered the bet
+            contrib = self._contrib
+            cards = self._cards
+            self._end(max((p for p in range(n) if contrib[p] == 2), key=cards.__getitem__))
+            return
+        self._cur = cur + 1 if cur + 1 < n else 0
+
+    def _end(self, winner: int) -> None:
+        self._winner = winner
+        self._cur = TERMINAL
+
+    def returns(self) -> list[float]:
+        if self._winner < 0:
+            return [0.0] * self._n
+        out = [-float(c) for c in self._contrib]
+        out[self._winner] += float(sum(self._contrib))
+        return out
+
+    def clone(self) -> KuhnPokerState:
+        twin = object.__new__(KuhnPokerState)
+        twin._game = self._game
+        twin._history = self._history.copy()
+        twin._n = self._n
+        twin._cards = self._cards.copy()
+        twin._actions = self._actions.copy()
+        twin._contrib = self._contrib.copy()
+        twin._first_bettor = self._first_bettor
+        twin._winner = self._winner
+        twin._cur = self._cur
+        return twin
+
+    # ---- what a player knows ----------------------------------------------------------
+
+    def private_card(self, player: int) -> int | None:
+        """The card id dealt to ``player``, or None before the deal reaches them."""
+        return self._cards[player] if player < len(self._cards) else None
+
+    def information_state_key(self, player: int) -> Hashable:
+        """(own card id or None, betting actions so far): OpenSpiel's partition."""
+        return (self.private_card(player), tuple(self._actions))
+
+    @property
+    def pot(self) -> int:
+        return sum(self._contrib)
+
+    def _action_text(self, player: int, action: int) -> str:
+        if player == CHANCE:
+            return f"deal {self._game.cards[action]}"
+        return _ACTION_NAMES[action]
+
+    def _betting_lines(self) -> list[str]:
+        if not self._actions:
+            return ["Betting so far: none."]
+        moves = []
+        bet_made = False
+        for i, a in enumerate(self._actions):
+            seat = i % self._n
+            if a == BET:
+                moves.append(f"player {seat} {'calls' if bet_made else 'bets'}")
+                bet_made = True
+            else:
+                moves.append(f"player {seat} {'folds' if bet_made else 'checks'}")
+        return ["Betting so far: " + ", ".join(moves) + "."]
+
+    def _view(self, viewer: int | None) -> str:
+        """The text view of ``viewer`` (None: everything, hidden cards included)."""
+        cards = self._game.cards
+        n = self._n
+        lines = [f"Kuhn poker, {n} players, deck {' '.join(cards)}."]
+        if viewer is None:
+            dealt = ", ".join(f"player {p}: {cards[c]}" for p, c in enumerate(self._cards))
+            lines.append(f"Cards: {dealt or 'none dealt yet'}.")
+        else:
+            lines.append(f"You are player {viewer}.")
+            mine = self.private_card(viewer)
+            lines.append(f"Your card: {cards[mine] if mine is not None else 'not dealt yet'}.")
+        contrib = ", ".join(f"player {p}: {c}" for p, c in enumerate(self._contrib))
+        lines.append(f"Pot: {self.pot} chips (put in by {contrib}).")
+        lines.extend(self._betting_lines())
+        cur = self._cur
+        if cur == CHANCE:
+            lines.append(f"Dealing a card to player {len(self._cards)}.")
+        elif cur == TERMINAL:
+            lines.append(self._result_line(viewer))
+        else:
+            facing = self._first_bettor >= 0
+            you = " (you)" if cur == viewer else ""
+            moves = "pass (fold) or bet (call)" if facing else "pass (check) or bet"
+            lines.append(f"To move: player {cur}{you}: {moves}.")
+        return "\n".join(lines)
+
+    def _result_line(self, viewer: int | None) -> str:
+        cards = self._game.cards
+        w = self._winner
+        showdown = [p for p in range(self._n) if self._contrib[p] == self._contrib[w]]
+        text = f"Game over. Player {w} wins the pot of {self.pot} chips"
+        if len(showdown) > 1:
+            shown = ", ".join(f"player {p} {cards[self._cards[p]]}" for p in showdown)
+            text += f" at the showdown ({shown})"
+        rets = ", ".join(f"player {p}: {r:+g}" for p, r in enumerate(self.returns()))
+        return f"{text}. Returns: {rets}."
+
+    def observation_text(self, player: int) -> str:
+        return self._view(player)
+
+    def __str__(self) -> str:
+        return self._view(None)

@@ -1,0 +1,205 @@
+"""One match: agents take their seats and play a game to the end.
+
+Randomness is explicit and split by role. ``seed`` feeds a ``SeedSequence`` that is
+spawned into one stream for chance and one per seat, so an agent's random draws never
+depend on what another agent or the dealer drew, and the same seed always gives the same
+match, whatever runs it (inline, a process pool, Ray).
+
+An agent that answers with an action that is not legal is counted against its seat
+(``MatchResult.invalid_moves``); ``on_invalid`` says what happens next: ``"random"``
+plays a uniformly random legal action for it from the seat's stream, ``"raise"`` stops
+the match with :class:`~redqueen.errors.IllegalActionError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import operator
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from redqueen.agents.core import Agent, Observation
+from redqueen.errors import IllegalActionError, InvalidParameterError
+from redqueen.games.core import CHANCE, SIMULTANEOUS, Game, State, Step
+
+OnInvalid = Literal["random", "raise"]
+ON_INVALID_CHOICES: tuple[str, ...] = ("random", "raise")
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    """The outcome of one match."""
+
+    game: str
+    seed: int
+    returns: tuple[float, ...]
+    length: int
+    """Transitions from the initial state to the end, chance outcomes included."""
+    invalid_moves: tuple[int, ...]
+    """Per seat: how many times the agent answered with an action that was not legal."""
+    trajectory: tuple[Step, ...]
+    agents: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "game": self.game,
+            "seed": self.seed,
+            "returns": list(self.returns),
+            "length": self.length,
+            "invalid_moves": list(self.invalid_moves),
+            "trajectory": [
+                [s.player, list(s.action) if isinstance(s.action, tuple) else s.action]
+                for s in self.trajectory
+            ],
+            "agents": list(self.agents),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MatchResult:
+        return cls(
+            game=data["game"],
+            seed=int(data["seed"]),
+            returns=tuple(float(r) for r in data["returns"]),
+            length=int(data["length"]),
+            invalid_moves=tuple(int(i) for i in data["invalid_moves"]),
+            trajectory=tuple(
+                Step(int(p), tuple(a) if isinstance(a, list) else int(a))
+                for p, a in data["trajectory"]
+            ),
+            agents=tuple(data.get("agents", ())),
+        )
+
+
+class _Match:
+    """The bookkeeping shared by the sync and async loops."""
+
+    def __init__(
+        self, game: Game, agents: Sequence[Agent], seed: int, on_invalid: str
+    ) -> None:
+        n = game.num_players
+        if len(agents) != n:
+            raise InvalidParameterError(
+                f"{game.id} needs {n} agents, one per seat; got {len(agents)}"
+            )
+        if on_invalid not in ON_INVALID_CHOICES:
+            raise InvalidParameterError(
+                f"on_invalid={on_invalid!r}; allowed: {', '.join(ON_INVALID_CHOICES)}"
+            )
+        self.game = game
+        self.agents = list(agents)
+        self.seed = int(seed)
+        self.on_invalid = on_invalid
+        streams = np.random.SeedSequence(self.seed).spawn(n + 1)
+        self.chance_rng = np.random.default_rng(streams[0])
+        self.seat_rngs = [np.random.default_rng(s) for s in streams[1:]]
+        self.invalid = [0] * n
+        self.seen: list[list[tuple[str, int]]] = [[] for _ in range(n)]
+        self.perfect_information = game.spec.perfect_information
+        self.state = game.new_initial_state()
+        for agent in {id(a): a for a in self.agents}.values():
+            agent.reset()
+
+    def movers(self) -> list[int]:
+        player = self.state.current_player()
+        if player == SIMULTANEOUS:
+            return list(range(self.game.num_players))
+        return [player]
+
+    def observation(self, player: int) -> Observation:
+        state = self.state
+        legal = state.legal_actions(player)
+        return Observation(
+            game=self.game,
+            player=player,
+            legal_actions=tuple(legal),
+            legal_action_texts=tuple(state.action_text(a, player) for a in legal),
+            text=state.observation_text(player),
+            information_state_key=state.information_state_key(player),
+            history=tuple(self.seen[player]),
+            rng=self.seat_rngs[player],
+            state=state.clone() if self.perfect_information else None,
+        )
+
+    def checked(self, obs: Observation, answer: object) -> int:
+        try:
+            action = operator.index(answer)  # type: ignore[call-overload]
+        except TypeError:
+            action = None
+        if action is None or action not in obs.legal_actions:
+            self.invalid[obs.player] += 1
+            if self.on_invalid == "raise":
+                raise IllegalActionError(
+                    answer,
+                    obs.player,
+                    list(zip(obs.legal_actions, obs.legal_action_texts, strict=True)),
+                )
+            rng = self.seat_rngs[obs.player]
+            action = obs.legal_actions[int(rng.integers(len(obs.legal_actions)))]
+        self.seen[obs.player].append((obs.text, action))
+        return action
+
+    def chance_step(self) -> None:
+        outcomes = self.state.chance_outcomes()
+        probs = np.fromiter((p for _, p in outcomes), dtype=np.float64, count=len(outcomes))
+        i = int(self.chance_rng.choice(len(outcomes), p=probs / probs.sum()))
+        self.state.apply_action(outcomes[i][0])
+
+    def apply(self, actions: list[int]) -> None:
+        if self.state.current_player() == SIMULTANEOUS:
+            self.state.apply_joint_action(actions)
+        else:
+            self.state.apply_action(actions[0])
+
+    def result(self) -> MatchResult:
+        history = self.state.history()
+        return MatchResult(
+            game=self.game.id,
+            seed=self.seed,
+            returns=tuple(float(r) for r in self.state.returns()),
+            length=len(history),
+            invalid_moves=tuple(self.invalid),
+            trajectory=tuple(history),
+            agents=tuple(a.spec().label() for a in self.agents),
+        )
+
+
+def play_match(
+    game: Game, agents: Sequence[Agent], seed: int = 0, *, on_invalid: OnInvalid = "random"
+) -> MatchResult:
+    """Play one match of ``game`` with ``agents[i]`` in seat ``i``."""
+    match = _Match(game, agents, seed, on_invalid)
+    state: State = match.state
+    while not state.is_terminal():
+        if state.current_player() == CHANCE:
+            match.chance_step()
+            continue
+        actions = []
+        for player in match.movers():
+            obs = match.observation(player)
+            actions.append(match.checked(obs, match.agents[player].act(obs)))
+        match.apply(actions)
+    return match.result()
+
+
+async def aplay_match(
+    game: Game, agents: Sequence[Agent], seed: int = 0, *, on_invalid: OnInvalid = "random"
+) -> MatchResult:
+    """``play_match`` for agents that wait on I/O: at a simultaneous node every seat's
+    ``aact`` runs concurrently. Same seed, same result as ``play_match``."""
+    match = _Match(game, agents, seed, on_invalid)
+    state: State = match.state
+    while not state.is_terminal():
+        if state.current_player() == CHANCE:
+            match.chance_step()
+            continue
+        observations = [match.observation(p) for p in match.movers()]
+        answers = await asyncio.gather(
+            *(match.agents[obs.player].aact(obs) for obs in observations)
+        )
+        match.apply(
+            [match.checked(obs, a) for obs, a in zip(observations, answers, strict=True)]
+        )
+    return match.result()

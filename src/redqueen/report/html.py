@@ -1,0 +1,189 @@
+"""The run report: one self-contained HTML file (inline CSS and SVG, no scripts, no
+network), readable offline and while the run is still going.
+
+It shows the standings (mean return with 95% interval, win/draw/loss), a chart of the
+mean returns with their intervals, the payoff heat map (row agent's mean return against
+each column agent) and the run's config.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from html import escape
+from pathlib import Path
+
+import numpy as np
+
+from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
+from redqueen.store.run_store import RunStore
+
+REPORT_NAME = "report.html"
+
+_CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
+max-width:960px;color:#1b1b1f;padding:0 1rem}
+h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem}
+.sub{color:#666;margin-top:0}table{border-collapse:collapse;width:100%;font-size:.92rem}
+th,td{padding:.35rem .6rem;border-bottom:1px solid #e3e3e8;text-align:right}
+th:first-child,td:first-child{text-align:left}th{background:#f5f5f8}
+pre{background:#f5f5f8;padding:1rem;overflow-x:auto;font-size:.85rem}
+svg text{font-family:inherit}
+"""
+
+
+def write_report(run_dir: str | Path) -> Path:
+    """Write ``report.html`` into ``run_dir`` from its store; return the file's path."""
+    run_dir = Path(run_dir)
+    with RunStore(run_dir) as store:
+        config = store.config()
+        names = store.agent_names()
+        matches = [(m.seats, r) for m, r in store.matches()]
+        expected = store.get_meta("scheduled_matches")
+    table = standings(names, matches)
+    payoffs = payoff_matrix(names, matches)
+    game = config.get("game", {})
+    title = escape(str(config.get("name", run_dir.name)))
+    done = f"{len(matches)} of {expected}" if expected else str(len(matches))
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>redqueen · {title}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f"<p class='sub'>{escape(str(config.get('description', '')))}</p>",
+        f"<p>Game <b>{escape(str(game.get('id', '?')))}</b> "
+        f"{escape(json.dumps(game.get('params', {})))} · matches played: {done}"
+        f" · seed {escape(str(config.get('seed', '')))}</p>",
+        "<h2>Standings</h2>",
+        _standings_table(table),
+        "<h2>Mean return with 95% interval</h2>",
+        _bar_chart(table),
+    ]
+    if len(names) > 1:
+        parts += [
+            "<h2>Payoff matrix</h2>",
+            "<p class='sub'>Row agent's mean return in matches against the column agent.</p>",
+            _heat_map(payoffs),
+        ]
+    parts += [
+        "<h2>Config</h2>",
+        f"<pre>{escape(json.dumps(config, indent=2, sort_keys=True))}</pre>",
+        "</body></html>",
+    ]
+    path = run_dir / REPORT_NAME
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text("\n".join(parts), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def _fmt(x: float, digits: int = 3) -> str:
+    return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
+
+
+def _standings_table(rows: list[Standing]) -> str:
+    head = (
+        "<table><tr><th>agent</th><th>games</th><th>mean return</th><th>95% CI</th>"
+        "<th>wins</th><th>draws</th><th>losses</th><th>score</th><th>invalid</th></tr>"
+    )
+    body = []
+    for s in rows:
+        r = s.returns
+        body.append(
+            f"<tr><td>{escape(s.name)}</td><td>{r.n}</td><td>{_fmt(r.mean)}</td>"
+            f"<td>[{_fmt(r.low)}, {_fmt(r.high)}]</td><td>{s.record.wins}</td>"
+            f"<td>{s.record.draws}</td><td>{s.record.losses}</td>"
+            f"<td>{_fmt(s.record.score)}</td><td>{s.invalid_moves}</td></tr>"
+        )
+    return head + "".join(body) + "</table>"
+
+
+def _bar_chart(rows: list[Standing]) -> str:
+    rows = [s for s in rows if s.returns.n]
+    if not rows:
+        return "<p>No matches yet.</p>"
+    values = [v for s in rows for v in (s.returns.mean, s.returns.low, s.returns.high)]
+    finite = [v for v in values if not math.isnan(v)]
+    lo, hi = min([*finite, 0.0]), max([*finite, 0.0])
+    if hi == lo:
+        hi = lo + 1.0
+    width, label_w, row_h = 720, 200, 28
+    plot_w = width - label_w - 20
+    height = row_h * len(rows) + 30
+
+    def x(v: float) -> float:
+        return label_w + (v - lo) / (hi - lo) * plot_w
+
+    out = [f"<svg width='{width}' height='{height}' role='img' aria-label='mean returns'>"]
+    out.append(
+        f"<line x1='{x(0):.1f}' y1='0' x2='{x(0):.1f}' y2='{height - 20}' stroke='#999'/>"
+    )
+    for i, s in enumerate(rows):
+        y = i * row_h + 4
+        m = s.returns.mean
+        left, right = sorted((x(0), x(m)))
+        out.append(
+            f"<text x='{label_w - 8}' y='{y + 15}' text-anchor='end' font-size='12'>"
+            f"{escape(s.name)}</text>"
+            f"<rect x='{left:.1f}' y='{y}' width='{max(right - left, 1):.1f}' "
+            f"height='{row_h - 10}' fill='#4c72b0'/>"
+        )
+        if not math.isnan(s.returns.low):
+            yc = y + (row_h - 10) / 2
+            out.append(
+                f"<line x1='{x(s.returns.low):.1f}' y1='{yc}' x2='{x(s.returns.high):.1f}' "
+                f"y2='{yc}' stroke='#111' stroke-width='2'/>"
+            )
+    out.append(
+        f"<text x='{label_w}' y='{height - 4}' font-size='11'>{_fmt(lo)}</text>"
+        f"<text x='{width - 20}' y='{height - 4}' font-size='11' text-anchor='end'>"
+        f"{_fmt(hi)}</text></svg>"
+    )
+    return "".join(out)
+
+
+def _heat_map(p: PayoffMatrix) -> str:
+    n = len(p.names)
+    cell, label_w, top = 56, 200, 120
+    width, height = label_w + n * cell + 10, top + n * cell + 10
+    finite = p.mean[np.isfinite(p.mean)]
+    span = float(np.abs(finite).max()) if finite.size else 1.0
+    span = span or 1.0
+    out = [f"<svg width='{width}' height='{height}' role='img' aria-label='payoff matrix'>"]
+    for j, name in enumerate(p.names):
+        cx = label_w + j * cell + cell / 2
+        out.append(
+            f"<text transform='translate({cx:.1f},{top - 6}) rotate(-45)' font-size='12'>"
+            f"{escape(name)}</text>"
+        )
+    for i, name in enumerate(p.names):
+        y = top + i * cell
+        out.append(
+            f"<text x='{label_w - 8}' y='{y + cell / 2 + 4:.1f}' text-anchor='end' "
+            f"font-size='12'>{escape(name)}</text>"
+        )
+        for j in range(n):
+            v = float(p.mean[i, j])
+            colour = "#eeeeee" if math.isnan(v) else _diverging(v / span)
+            tip = "no matches" if math.isnan(v) else (
+                f"{_fmt(v)} ± {_fmt(1.96 * float(p.sem[i, j]))} over {int(p.count[i, j])}"
+            )
+            out.append(
+                f"<rect x='{label_w + j * cell}' y='{y}' width='{cell - 2}' "
+                f"height='{cell - 2}' fill='{colour}'><title>{escape(p.names[i])} vs "
+                f"{escape(p.names[j])}: {escape(tip)}</title></rect>"
+                f"<text x='{label_w + j * cell + cell / 2 - 1:.1f}' y='{y + cell / 2 + 4:.1f}' "
+                f"text-anchor='middle' font-size='11'>{'' if math.isnan(v) else _fmt(v, 2)}"
+                "</text>"
+            )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def _diverging(t: float) -> str:
+    """Blue for negative, red for positive, white at zero; ``t`` in [-1, 1]."""
+    t = max(-1.0, min(1.0, t))
+    if t >= 0:
+        r, g, b = 255, int(255 - 140 * t), int(255 - 150 * t)
+    else:
+        r, g, b = int(255 + 150 * t), int(255 + 110 * t), 255
+    return f"rgb({r},{g},{b})"

@@ -1,0 +1,26 @@
+"""check_game on every registered game, with default parameters (the game families' own
+tests check other parameters)."""
+
+from __future__ import annotations
+
+import pytest
+
+import redqueen
+from redqueen.games import check_game, registered
+
+# Long games get fewer plays and sparser clone/replay checks to keep the suite quick.
+SETTINGS: dict[str, dict[str, int]] = {
+    "repeated": {"n_games": 20, "clone_every": 37},
+    "connect_four": {"n_games": 150, "clone_every": 3},
+    "leduc_poker": {"n_games": 300},
+}
+
+
+@pytest.mark.parametrize("game_id", registered())
+def test_check_game(game_id: str) -> None:
+    params = {"index": 7} if game_id == "ordinal_2x2" else {}
+    if game_id == "matrix":
+        params = {"payoffs": [[[1, -1], [-1, 1]], [[-1, 1], [1, -1]]]}
+    game = redqueen.make(game_id, **params)
+    report = check_game(game, **SETTINGS.get(game_id, {"n_games": 300}))
+    assert report.states_visited > report.games_played

@@ -1,0 +1,115 @@
+"""The run store keeps every result, refuses duplicates, and a SIGKILLed run resumes."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+import redqueen
+from redqueen.agents import RandomAgent
+from redqueen.config import parse_recipe
+from redqueen.errors import RedqueenError
+from redqueen.play import play_match, round_robin
+from redqueen.store import RunMismatchError, RunStore
+
+
+def test_round_trip_and_duplicates(tmp_path: Path) -> None:
+    game = redqueen.make("kuhn_poker")
+    schedule = round_robin(2, 2, 3, seed=1)
+    with RunStore(tmp_path / "run") as store:
+        assert store.bind_config({"a": 1}) is False
+        store.record_agents(["r1", "r2"], [{"kind": "random"}, {"kind": "random"}])
+        results = []
+        for m in schedule:
+            r = play_match(game, [RandomAgent(), RandomAgent()], m.seed)
+            store.record_match(m, r)
+            results.append((m, r))
+        with pytest.raises(RedqueenError, match="already stored"):
+            store.record_match(schedule[0], results[0][1])
+        store.log_metric("loss", 0.5, step=1)
+        store.log_metric("loss", 0.25, step=2)
+    with RunStore(tmp_path / "run") as store:
+        assert store.bind_config({"a": 1}) is True
+        assert list(store.matches()) == results
+        assert store.completed_keys() == {m.key for m in schedule}
+        assert store.agent_names() == ["r1", "r2"]
+        assert store.metrics("loss") == [(1, 0.5), (2, 0.25)]
+        with pytest.raises(RunMismatchError, match="different config"):
+            store.bind_config({"a": 2})
+
+
+RECIPE = {
+    "name": "killme",
+    "game": "tic_tac_toe",
+    "agents": ["random", "first", "random"],
+    "games_per_pairing": 1500,
+    "seed": 11,
+}
+
+
+def _count(db: Path) -> int:
+    if not db.exists():
+        return 0
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM matches").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+
+
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+    recipe_file = tmp_path / "killme.yaml"
+    recipe_file.write_text(json.dumps(RECIPE))  # JSON is YAML
+    run_dir = tmp_path / "run"
+    command = [sys.executable, "-m", "redqueen.cli", "run", str(recipe_file), "--out", str(run_dir)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    db = run_dir / "run.sqlite"
+    deadline = time.monotonic() + 120
+    while _count(db) < 300:
+        assert proc.poll() is None, f"run ended before it could be killed: {proc.stderr}"
+        assert time.monotonic() < deadline, "run made no progress"
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    killed_at = _count(db)
+    total = 3 * 1500
+    assert 300 <= killed_at < total
+
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert "matches were already stored" in done.stdout
+
+    with RunStore(run_dir) as store:
+        resumed = list(store.matches())
+    keys = [m.key for m, _ in resumed]
+    assert len(keys) == total == len(set(keys))
+    # The same run never interrupted, in memory: identical matches and results.
+    expected = {m.key: r for m, r in round_robin_results(RECIPE)}
+    assert {m.key: r for m, r in resumed} == expected
+    assert (run_dir / "report.html").is_file()
+    summary = json.loads((run_dir / "results.json").read_text())
+    assert summary["matches"] == total
+
+
+def round_robin_results(recipe: dict[str, object]) -> list[tuple[object, object]]:
+    from redqueen.experiment import build_agents
+    from redqueen.play.runners import run_matches
+
+    parsed = parse_recipe(recipe)
+    game = redqueen.make(parsed.game.id, **parsed.game.params)
+    agents, _ = build_agents(parsed)
+    schedule = round_robin(len(agents), game.num_players, parsed.games_per_pairing, parsed.seed)
+    return run_matches(game, agents, schedule)  # type: ignore[return-value]
