@@ -1,10 +1,10 @@
 """The ``redqueen`` command.
 
-    redqueen games                               list the games with their specs
-    redqueen play tic_tac_toe --opponent minimax play a game in the terminal
-    redqueen tournament --game G --agents A,B    a round robin, with a table
-    redqueen run recipes/quickstart.yaml         run (or resume) a recipe into a run dir
-    redqueen report RUN_DIR                      rebuild a run's HTML report
+redqueen games                               list the games with their specs
+redqueen play tic_tac_toe --opponent minimax play a game in the terminal
+redqueen tournament --game G --agents A,B    a round robin, with a table
+redqueen run recipes/quickstart.yaml         run (or resume) a recipe into a run dir
+redqueen report RUN_DIR                      rebuild a run's HTML report
 """
 
 from __future__ import annotations
@@ -102,8 +102,13 @@ def games(
             table.add_row(r["id"], "", "", "", "", "", needs + r["summary"])
             continue
         table.add_row(
-            r["id"], str(r["num_players"]), r["dynamics"], r["chance"], r["utility"],
-            str(r["max_game_length"]), r["summary"],
+            r["id"],
+            str(r["num_players"]),
+            r["dynamics"],
+            r["chance"],
+            r["utility"],
+            str(r["max_game_length"]),
+            r["summary"],
         )
     out.print(table)
 
@@ -182,9 +187,14 @@ def _print_summary(result: RunSummary) -> None:
         c = s.returns
         half = "" if c.n < 2 else f" ± {c.half_width:.3f}"
         table.add_row(
-            s.name, str(c.n), f"{c.mean:.3f}{half}",
-            str(s.record.wins), str(s.record.draws), str(s.record.losses),
-            f"{s.record.score:.3f}", str(s.invalid_moves),
+            s.name,
+            str(c.n),
+            f"{c.mean:.3f}{half}",
+            str(s.record.wins),
+            str(s.record.draws),
+            str(s.record.losses),
+            f"{s.record.score:.3f}",
+            str(s.invalid_moves),
         )
     out.print(table)
     if result.resumed_from:
@@ -197,15 +207,20 @@ def _print_summary(result: RunSummary) -> None:
 def tournament(
     game: Annotated[str, typer.Option(help="Game id (see `redqueen games`).")],
     agents: Annotated[
-        str, typer.Option(help=f"Comma-separated agents, e.g. random,minimax:depth=2. "
-                          f"Kinds: {', '.join(agent_kinds())}.")
+        str,
+        typer.Option(
+            help=f"Comma-separated agents, e.g. random,minimax:depth=2. "
+            f"Kinds: {', '.join(agent_kinds())}."
+        ),
     ],
     param: Annotated[list[str] | None, typer.Option(help="Game parameter key=value.")] = None,
     games: Annotated[int, typer.Option("--games", help="Games per pairing.")] = 10,
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 1,
     seed: Annotated[int, typer.Option(help="Base seed.")] = 0,
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory to store "
-                                                 "results and the report (resumable).")] = None,
+    out_dir: Annotated[
+        Path | None,
+        typer.Option("--out", help="Run directory to store results and the report (resumable)."),
+    ] = None,
     self_play: Annotated[bool, typer.Option(help="Agents also meet themselves.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
@@ -225,8 +240,9 @@ def tournament(
 @app.command()
 def run(
     recipe: Annotated[Path, typer.Argument(help="Recipe YAML file.")],
-    out_dir: Annotated[Path | None, typer.Option("--out", help="Run directory "
-                                                 "(default: runs/<recipe name>).")] = None,
+    out_dir: Annotated[
+        Path | None, typer.Option("--out", help="Run directory (default: runs/<recipe name>).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Run a recipe into a run directory; the same command again resumes it."""

@@ -134,7 +134,9 @@ Recipe = TournamentRecipe
 def parse_recipe(data: Any, source: str = "recipe") -> Recipe:
     """Validate a recipe given as a mapping; raise :class:`RecipeError` on any problem."""
     if not isinstance(data, dict):
-        raise RecipeError(f"{source}: a recipe must be a mapping of fields, got {type(data).__name__}")
+        raise RecipeError(
+            f"{source}: a recipe must be a mapping of fields, got {type(data).__name__}"
+        )
     kind = data.get("kind", "tournament")
     if kind != "tournament":
         raise RecipeError(f"{source}: kind {kind!r} is not known; allowed: tournament")

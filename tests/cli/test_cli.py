@@ -51,8 +51,9 @@ def test_tournament_with_game_params_and_workers(tmp_path: Path) -> None:
 
 def test_run_twice_resumes(tmp_path: Path) -> None:
     recipe = tmp_path / "r.yaml"
-    recipe.write_text("name: small\ngame: tic_tac_toe\nagents: [random, first]\n"
-                      "games_per_pairing: 4\n")
+    recipe.write_text(
+        "name: small\ngame: tic_tac_toe\nagents: [random, first]\ngames_per_pairing: 4\n"
+    )
     out = tmp_path / "run"
     first = runner.invoke(app, ["run", str(recipe), "--out", str(out)])
     assert first.exit_code == 0, first.output
@@ -73,21 +74,49 @@ def test_quickstart_recipe_is_valid() -> None:
     ("data", "message"),
     [
         ({"name": "x", "game": "chess", "agents": ["random"]}, "game.id: unknown game 'chess'"),
-        ({"name": "x", "game": "tic_tac_toe", "agents": ["randm", "first"]},
-         "unknown agent: 'randm'; allowed: first, human, minimax, random"),
-        ({"name": "x", "game": "tic_tac_toe", "agents": ["random", "first"], "gamez": 3},
-         "gamez: unknown field; allowed fields: name, description, kind, game"),
-        ({"name": "x", "game": "tic_tac_toe", "agents": ["random", "first"],
-          "games_per_pairing": 0}, "games_per_pairing: Input should be greater than or equal"),
-        ({"name": "x", "game": {"id": "repeated", "params": {"rouns": 3}},
-          "agents": ["random", "first"]}, "'rouns'; allowed: "),
+        (
+            {"name": "x", "game": "tic_tac_toe", "agents": ["randm", "first"]},
+            "unknown agent: 'randm'; allowed: first, human, minimax, random",
+        ),
+        (
+            {"name": "x", "game": "tic_tac_toe", "agents": ["random", "first"], "gamez": 3},
+            "gamez: unknown field; allowed fields: name, description, kind, game",
+        ),
+        (
+            {
+                "name": "x",
+                "game": "tic_tac_toe",
+                "agents": ["random", "first"],
+                "games_per_pairing": 0,
+            },
+            "games_per_pairing: Input should be greater than or equal",
+        ),
+        (
+            {
+                "name": "x",
+                "game": {"id": "repeated", "params": {"rouns": 3}},
+                "agents": ["random", "first"],
+            },
+            "'rouns'; allowed: ",
+        ),
         ({"name": "x", "game": "tic_tac_toe", "agents": ["random"]}, "2 seats but only 1"),
-        ({"name": "x", "game": "tic_tac_toe", "agents": ["random", "first"],
-          "on_invalid": "skip"}, "'random' or 'raise'"),
-        ({"name": "x", "game": "tic_tac_toe", "agents": ["minimax:dept=2", "first"]},
-         "'dept'; allowed: "),
-        ({"name": "x", "game": "tic_tac_toe", "agents": ["random", "first"], "kind": "psro"},
-         "allowed: tournament"),
+        (
+            {
+                "name": "x",
+                "game": "tic_tac_toe",
+                "agents": ["random", "first"],
+                "on_invalid": "skip",
+            },
+            "'random' or 'raise'",
+        ),
+        (
+            {"name": "x", "game": "tic_tac_toe", "agents": ["minimax:dept=2", "first"]},
+            "'dept'; allowed: ",
+        ),
+        (
+            {"name": "x", "game": "tic_tac_toe", "agents": ["random", "first"], "kind": "psro"},
+            "allowed: tournament",
+        ),
     ],
 )
 def test_bad_recipes_name_the_field_and_what_is_allowed(data: dict, message: str) -> None:

@@ -18,7 +18,7 @@ SETTINGS: dict[str, dict[str, int]] = {
 
 @pytest.mark.parametrize("game_id", registered())
 def test_check_game(game_id: str) -> None:
-    params = {"index": 7} if game_id == "ordinal_2x2" else {}
+    params: dict[str, object] = {"index": 7} if game_id == "ordinal_2x2" else {}
     if game_id == "matrix":
         params = {"payoffs": [[[1, -1], [-1, 1]], [[-1, 1], [1, -1]]]}
     game = redqueen.make(game_id, **params)

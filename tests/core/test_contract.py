@@ -33,7 +33,7 @@ def test_illegal_action_names_legal_ones_and_changes_nothing() -> None:
     assert state.current_player() == SIMULTANEOUS
     assert state.history() == [Step(CHANCE, 0)]
     with pytest.raises(IllegalActionError):
-        state.apply_joint_action(["heads", 0])  # type: ignore[list-item]
+        state.apply_joint_action(["heads", 0])
     with pytest.raises(RedqueenError, match="apply_joint_action"):
         state.apply_action(0)
     with pytest.raises(RedqueenError, match="2 actions"):

@@ -39,8 +39,9 @@ def test_same_seed_same_match_and_seeds_matter() -> None:
     a = play_match(game, [RandomAgent(), RandomAgent()], seed=5)
     b = play_match(game, [RandomAgent(), RandomAgent()], seed=5)
     assert a == b
-    others = {play_match(game, [RandomAgent(), RandomAgent()], seed=s).trajectory
-              for s in range(20)}
+    others = {
+        play_match(game, [RandomAgent(), RandomAgent()], seed=s).trajectory for s in range(20)
+    }
     assert len(others) > 15
 
 

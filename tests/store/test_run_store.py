@@ -17,7 +17,7 @@ import redqueen
 from redqueen.agents import RandomAgent
 from redqueen.config import parse_recipe
 from redqueen.errors import RedqueenError
-from redqueen.play import play_match, round_robin
+from redqueen.play import MatchResult, ScheduledMatch, play_match, round_robin
 from redqueen.store import RunMismatchError, RunStore
 
 
@@ -104,7 +104,7 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path: Path
     assert summary["matches"] == total
 
 
-def round_robin_results(recipe: dict[str, object]) -> list[tuple[object, object]]:
+def round_robin_results(recipe: dict[str, object]) -> list[tuple[ScheduledMatch, MatchResult]]:
     from redqueen.experiment import build_agents
     from redqueen.play.runners import run_matches
 
@@ -112,4 +112,4 @@ def round_robin_results(recipe: dict[str, object]) -> list[tuple[object, object]
     game = redqueen.make(parsed.game.id, **parsed.game.params)
     agents, _ = build_agents(parsed)
     schedule = round_robin(len(agents), game.num_players, parsed.games_per_pairing, parsed.seed)
-    return run_matches(game, agents, schedule)  # type: ignore[return-value]
+    return run_matches(game, agents, schedule)

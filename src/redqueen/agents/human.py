@@ -57,13 +57,12 @@ class HumanAgent(Agent):
             try:
                 return obs.parse(text)
             except ParseActionError as err:
-                self._output(f"{err}. Type a move's name or #number, ? to see the board, "
-                             "quit to stop.")
+                self._output(
+                    f"{err}. Type a move's name or #number, ? to see the board, quit to stop."
+                )
 
     def _show(self, obs: Observation) -> None:
         self._output("")
         self._output(obs.text)
-        moves = "  ".join(
-            f"#{i}: {name}" for i, name in enumerate(obs.legal_action_texts, start=1)
-        )
+        moves = "  ".join(f"#{i}: {name}" for i, name in enumerate(obs.legal_action_texts, start=1))
         self._output(f"legal moves: {moves}")

@@ -54,9 +54,7 @@ class CheckReport:
     max_length_seen: int
 
 
-def check_game(
-    game: Game, n_games: int = 500, seed: int = 0, clone_every: int = 1
-) -> CheckReport:
+def check_game(game: Game, n_games: int = 500, seed: int = 0, clone_every: int = 1) -> CheckReport:
     """Play ``n_games`` uniform-random games of ``game`` and assert every invariant.
 
     ``clone_every`` checks clone independence and replay at every k-th state (1: all).
@@ -191,7 +189,7 @@ def _check_node(
         _require(len(legal) > 0, f"decision node with no legal actions for seat {p}", state)
         _require(legal == sorted(set(legal)), "legal actions not sorted and distinct", state)
         _require(
-            0 <= legal[0] and legal[-1] < spec.num_distinct_actions,
+            legal[0] >= 0 and legal[-1] < spec.num_distinct_actions,
             f"legal action out of range(num_distinct_actions={spec.num_distinct_actions})",
             state,
         )
@@ -209,9 +207,7 @@ def _check_node(
 def _check_texts(state: State, player: int, legal: list[int]) -> None:
     names = [state.action_text(a, player) for a in legal]
     _require(all(isinstance(t, str) and t for t in names), "empty action text", state)
-    _require(
-        len(set(names)) == len(names), f"legal actions share a name: {names}", state
-    )
+    _require(len(set(names)) == len(names), f"legal actions share a name: {names}", state)
     for a, name in zip(legal, names, strict=True):
         parsed = state.parse_action(name, player)
         _require(parsed == a, f"parse_action({name!r}) = {parsed}, expected {a}", state)
@@ -219,10 +215,7 @@ def _check_texts(state: State, player: int, legal: list[int]) -> None:
 
 def _check_illegal_rejected(game: Game, state: State) -> None:
     player = state.current_player()
-    if player == SIMULTANEOUS:
-        legal = state.legal_actions(0)
-    else:
-        legal = state.legal_actions()
+    legal = state.legal_actions(0) if player == SIMULTANEOUS else state.legal_actions()
     candidates = [-1, game.spec.num_distinct_actions + 7]
     candidates += [a for a in range(game.spec.num_distinct_actions) if a not in legal][:1]
     before = _fingerprint(state)

@@ -211,7 +211,7 @@ class ConnectFourState(State):
                 lines.append(f"Game over: {game.player_name(self._winner)} won.")
         else:
             lines.append(
-                f"{game.player_name(self._player)} to move. Choose a column that is not "
+                f"To move: {game.player_name(self._player)}. Choose a column that is not "
                 "full, for example column 3 (or just 3)."
             )
         return "\n".join(lines)

@@ -287,9 +287,7 @@ class State(ABC):
             try:
                 a = operator.index(action)
             except TypeError:
-                raise IllegalActionError(
-                    action, player, self._legal_listing(player)
-                ) from None
+                raise IllegalActionError(action, player, self._legal_listing(player)) from None
             if not self._is_legal(player, a):
                 raise IllegalActionError(a, player, self._legal_listing(player))
             joint.append(a)

@@ -156,7 +156,7 @@ class TicTacToeState(State):
                 lines.append(f"Game over: {self._game.player_name(self._winner)} won.")
         else:
             lines.append(
-                f"{self._game.player_name(self._player)} to move. Name an empty cell by "
+                f"To move: {self._game.player_name(self._player)}. Name an empty cell by "
                 "column letter and row number, for example b2."
             )
         return "\n".join(lines)

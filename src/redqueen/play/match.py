@@ -76,9 +76,7 @@ class MatchResult:
 class _Match:
     """The bookkeeping shared by the sync and async loops."""
 
-    def __init__(
-        self, game: Game, agents: Sequence[Agent], seed: int, on_invalid: str
-    ) -> None:
+    def __init__(self, game: Game, agents: Sequence[Agent], seed: int, on_invalid: str) -> None:
         n = game.num_players
         if len(agents) != n:
             raise InvalidParameterError(
@@ -125,7 +123,7 @@ class _Match:
 
     def checked(self, obs: Observation, answer: object) -> int:
         try:
-            action = operator.index(answer)  # type: ignore[call-overload]
+            action = operator.index(answer)  # type: ignore[arg-type]
         except TypeError:
             action = None
         if action is None or action not in obs.legal_actions:
@@ -199,7 +197,5 @@ async def aplay_match(
         answers = await asyncio.gather(
             *(match.agents[obs.player].aact(obs) for obs in observations)
         )
-        match.apply(
-            [match.checked(obs, a) for obs, a in zip(observations, answers, strict=True)]
-        )
+        match.apply([match.checked(obs, a) for obs, a in zip(observations, answers, strict=True)])
     return match.result()

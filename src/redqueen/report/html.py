@@ -114,9 +114,7 @@ def _bar_chart(rows: list[Standing]) -> str:
         return label_w + (v - lo) / (hi - lo) * plot_w
 
     out = [f"<svg width='{width}' height='{height}' role='img' aria-label='mean returns'>"]
-    out.append(
-        f"<line x1='{x(0):.1f}' y1='0' x2='{x(0):.1f}' y2='{height - 20}' stroke='#999'/>"
-    )
+    out.append(f"<line x1='{x(0):.1f}' y1='0' x2='{x(0):.1f}' y2='{height - 20}' stroke='#999'/>")
     for i, s in enumerate(rows):
         y = i * row_h + 4
         m = s.returns.mean
@@ -164,8 +162,10 @@ def _heat_map(p: PayoffMatrix) -> str:
         for j in range(n):
             v = float(p.mean[i, j])
             colour = "#eeeeee" if math.isnan(v) else _diverging(v / span)
-            tip = "no matches" if math.isnan(v) else (
-                f"{_fmt(v)} ± {_fmt(1.96 * float(p.sem[i, j]))} over {int(p.count[i, j])}"
+            tip = (
+                "no matches"
+                if math.isnan(v)
+                else (f"{_fmt(v)} ± {_fmt(1.96 * float(p.sem[i, j]))} over {int(p.count[i, j])}")
             )
             out.append(
                 f"<rect x='{label_w + j * cell}' y='{y}' width='{cell - 2}' "

@@ -121,9 +121,7 @@ class RunStore:
 
     def set_meta(self, key: str, value: Any) -> None:
         with self._transaction():
-            self._db.execute(
-                "INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value))
-            )
+            self._db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, json.dumps(value)))
 
     def get_meta(self, key: str, default: Any = None) -> Any:
         row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
@@ -182,9 +180,7 @@ class RunStore:
 
     # ---- metrics --------------------------------------------------------------------
 
-    def log_metric(
-        self, name: str, value: float, step: int | None = None, **tags: Any
-    ) -> None:
+    def log_metric(self, name: str, value: float, step: int | None = None, **tags: Any) -> None:
         with self._transaction():
             self._db.execute(
                 "INSERT INTO metrics (name, step, value, tags, at) VALUES (?, ?, ?, ?, ?)",
@@ -192,9 +188,7 @@ class RunStore:
             )
 
     def metrics(self, name: str) -> list[tuple[int | None, float]]:
-        rows = self._db.execute(
-            "SELECT step, value FROM metrics WHERE name=? ORDER BY id", (name,)
-        )
+        rows = self._db.execute("SELECT step, value FROM metrics WHERE name=? ORDER BY id", (name,))
         return [(step, value) for step, value in rows]
 
     # ---- helpers --------------------------------------------------------------------

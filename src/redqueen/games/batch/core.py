@@ -76,9 +76,7 @@ class BatchGame(ABC):
             raise ValueError(f"illegal action {int(a[i])} in play {i}; legal there: {legal}")
 
 
-def sample_actions(
-    engine: BatchGame, rng: np.random.Generator
-) -> NDArray[np.int64]:
+def sample_actions(engine: BatchGame, rng: np.random.Generator) -> NDArray[np.int64]:
     """One action per play: a chance outcome by its probability, else uniform over legal."""
     mask = engine.legal_mask()
     weights = mask.astype(np.float64)

@@ -100,7 +100,8 @@ def _compile() -> dict[str, NDArray[np.generic]]:
         what: tuple = ("deal",) if isinstance(key, str) else _replay(*key)  # type: ignore[type-arg]
         for dealt in range(_SETS):
             s = node * _SETS + dealt
-            nxt[s, :] = s  # terminal states, and columns never legal, stay put
+            # -1 marks an illegal action; a finished play stays where it is.
+            nxt[s, :] = s if what[0] in ("fold", "showdown") else -1
             if what[0] in ("deal", "deal_public"):
                 player[s] = CHANCE
                 if key == "deal0":
@@ -209,11 +210,22 @@ class LeducPokerBatch(BatchGame):
         return self._cards[: 3 * self.batch_size].reshape(3, -1).T.copy()
 
     def step(self, actions: NDArray[np.integer]) -> None:
-        self._check_actions(actions, self.legal_mask())
-        a = np.clip(actions, 0, _NUM_ACTIONS - 1).astype(np.int64, copy=False)
+        a = np.asarray(actions)
+        if a.shape != (self.batch_size,) or a.dtype.kind not in "iu":
+            raise ValueError(
+                f"actions must be integers of shape ({self.batch_size},), got "
+                f"{a.dtype} {a.shape}"
+            )
+        a = a.astype(np.int64, copy=False)
+        if (a.view(np.uint64) >= _NUM_ACTIONS).any():  # out of range: only finished plays may
+            self._check_actions(a, self.legal_mask())
+            a = np.clip(a, 0, _NUM_ACTIONS - 1)
         state = self._state
+        after = np.take(_NEXT, state * _NUM_ACTIONS + a)
+        if (after < 0).any():
+            self._check_actions(a, self.legal_mask())  # raises, naming the legal actions
         self._cards[np.take(_SLOT, state) * self.batch_size + self._rows] = a
-        self._state = np.take(_NEXT, state * _NUM_ACTIONS + a)
+        self._state = after
         self._forget()
 
     def returns(self) -> NDArray[np.float64]:

@@ -1,0 +1,124 @@
+"""Uniform-random playouts, side by side in one run: pyspiel driven from Python, the
+redqueen scalar engine driven by the same loop, and the redqueen batch engine.
+
+    python benchmarks/rollouts.py [--seconds 2] [--batch 16384] [--games kuhn_poker,...]
+
+Pinned to one core (as the targets are stated per core). Prints a table, then one line of
+JSON with games/s and the ratios to pyspiel. Targets: batch >= 20x pyspiel and scalar >=
+0.5x pyspiel on each game.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Callable  # noqa: E402
+from typing import Any  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+import redqueen  # noqa: E402
+from redqueen.games.batch import make_batch, random_playouts  # noqa: E402
+
+GAMES = ["tic_tac_toe", "connect_four", "kuhn_poker", "leduc_poker"]
+
+
+def _python_loop(new_state: Callable[[], Any], rng: np.random.Generator) -> None:
+    """One random playout through the common State interface (pyspiel's or ours)."""
+    state = new_state()
+    while not state.is_terminal():
+        if state.is_chance_node():
+            outcomes = state.chance_outcomes()
+            state.apply_action(outcomes[int(rng.integers(len(outcomes)))][0])
+        else:
+            legal = state.legal_actions()
+            state.apply_action(legal[int(rng.integers(len(legal)))])
+
+
+def _rate(play_one: Callable[[], int], seconds: float) -> float:
+    """Games per second of ``play_one`` (which plays some games and returns how many)."""
+    play_one()  # warm up
+    games, start = 0, time.perf_counter()
+    while (elapsed := time.perf_counter() - start) < seconds:
+        games += play_one()
+    return games / elapsed
+
+
+def measure(game_id: str, seconds: float, batch: int, seed: int) -> dict[str, float]:
+    rng = np.random.default_rng(seed)
+    figures: dict[str, float] = {}
+    try:
+        import pyspiel
+
+        spiel_game = pyspiel.load_game(game_id)
+
+        def spiel_one() -> int:
+            _python_loop(spiel_game.new_initial_state, rng)
+            return 1
+
+        figures["pyspiel"] = _rate(spiel_one, seconds)
+    except ImportError:
+        pass
+    ours = redqueen.make(game_id)
+
+    def scalar_one() -> int:
+        _python_loop(ours.new_initial_state, rng)
+        return 1
+
+    figures["scalar"] = _rate(scalar_one, seconds)
+    engine = make_batch(game_id, batch)
+
+    def batch_one() -> int:
+        random_playouts(engine, rng)
+        return batch
+
+    figures["batch"] = _rate(batch_one, seconds)
+    if "pyspiel" in figures:
+        figures["scalar_ratio"] = figures["scalar"] / figures["pyspiel"]
+        figures["batch_ratio"] = figures["batch"] / figures["pyspiel"]
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=2.0, help="time per measurement")
+    parser.add_argument("--batch", type=int, default=16384, help="batch size of the engines")
+    parser.add_argument("--games", default=",".join(GAMES), help="comma-separated game ids")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
+    args = parser.parse_args()
+    if not args.all_cores and hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+    results: dict[str, dict[str, float]] = {}
+    header = f"{'game':<14}{'pyspiel/s':>12}{'scalar/s':>12}{'batch/s':>14}{'scalar x':>10}"
+    print(header + f"{'batch x':>10}")
+    for game_id in args.games.split(","):
+        f = measure(game_id, args.seconds, args.batch, args.seed)
+        results[game_id] = {k: round(v, 3) for k, v in f.items()}
+        print(
+            f"{game_id:<14}{f.get('pyspiel', float('nan')):>12,.0f}{f['scalar']:>12,.0f}"
+            f"{f['batch']:>14,.0f}{f.get('scalar_ratio', float('nan')):>10.2f}"
+            f"{f.get('batch_ratio', float('nan')):>10.1f}"
+        )
+    line = {
+        "benchmark": "rollouts",
+        "unit": "games_per_second",
+        "seconds_per_measurement": args.seconds,
+        "batch_size": args.batch,
+        "one_core": not args.all_cores,
+        "python": platform.python_version(),
+        "results": results,
+    }
+    print(json.dumps(line))
+
+
+if __name__ == "__main__":
+    main()
