@@ -296,9 +296,15 @@ class State(ABC):
         self._history.append(Step(SIMULTANEOUS, joint_t))
 
     def action_text(self, action: int, player: int | None = None) -> str:
-        """The name of ``action`` (for ``player``, default the player to move)."""
+        """The name of ``action`` (for ``player``, default the player to move; at a
+        simultaneous node the player must be given)."""
         if player is None:
             player = self.current_player()
+            if player == SIMULTANEOUS:
+                raise RedqueenError(
+                    "at a simultaneous node, action_text needs a player: one of "
+                    f"{list(range(self._game.num_players))}"
+                )
         return self._action_text(player, action)
 
     def parse_action(self, text: str, player: int | None = None) -> int:

@@ -73,6 +73,11 @@ class KuhnPokerGame(Game):
     def rules_text(self) -> str:
         n = self.num_players
         deck = ", ".join(self.cards)
+        order = (
+            "player 0 first, then player 1"
+            if n == 2
+            else f"player 0 first, then 1, and so on up to player {n - 1}"
+        )
         return (
             f"Kuhn poker for {n} players.\n"
             f"The deck has {n + 1} cards, from lowest to highest: {deck}. There are no "
@@ -80,8 +85,7 @@ class KuhnPokerGame(Game):
             f"Each player puts 1 chip into the pot (the ante), so the pot starts at {n} "
             "chips. Each player is dealt one card face down, which only they can see; the "
             "remaining card is not used.\n"
-            f"Players act in turn, player 0 first, then 1, and so on up to player {n - 1}. "
-            "There are two moves:\n"
+            f"Players act in turn: {order}. There are two moves:\n"
             "- pass: if nobody has bet yet, this is a check (put in nothing). If someone "
             "has bet, this is a fold: you give up and lose what you have put in.\n"
             "- bet: if nobody has bet yet, put 1 more chip into the pot. If someone has "
@@ -137,7 +141,7 @@ class KuhnPokerState(State):
     def _is_legal(self, player: int, action: int) -> bool:
         if player == CHANCE:
             return 0 <= action <= self._n and action not in self._cards
-        return action == PASS or action == BET
+        return action in (PASS, BET)
 
     def _apply_action(self, action: int) -> None:
         cur = self._cur
@@ -226,7 +230,7 @@ class KuhnPokerState(State):
         """The text view of ``viewer`` (None: everything, hidden cards included)."""
         cards = self._game.cards
         n = self._n
-        lines = [f"Kuhn poker, {n} players, deck {' '.join(cards)}."]
+        lines = [f"Kuhn poker, {n} players; cards from low to high: {' '.join(cards)}."]
         if viewer is None:
             dealt = ", ".join(f"player {p}: {cards[c]}" for p, c in enumerate(self._cards))
             lines.append(f"Cards: {dealt or 'none dealt yet'}.")

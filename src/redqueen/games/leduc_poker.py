@@ -235,13 +235,15 @@ class LeducPokerState(State):
         return self._contrib[0] + self._contrib[1]
 
     def information_state_key(self, player: int) -> Hashable:
-        """(own card id or None, public card id or None, round-1 actions, round-2 actions):
-        OpenSpiel's partition of information states."""
+        """(own card id or None, public card id or None, round-1 actions, round-2 actions,
+        whose turn it is): the same partition as OpenSpiel's information-state strings,
+        which also tell a player's deal from the end of the deal by whose turn it is."""
         return (
             self.private_card(player),
             self.public_card,
             tuple(self._rounds[0]),
             tuple(self._rounds[1]),
+            self._cur,
         )
 
     def _action_text(self, player: int, action: int) -> str:
@@ -251,16 +253,14 @@ class LeducPokerState(State):
 
     def _view(self, viewer: int | None) -> str:
         """The text view of ``viewer`` (None: everything, hidden cards included)."""
-        lines = ["Leduc hold'em, 2 players, deck Js Jh Qs Qh Ks Kh."]
+        lines = ["Leduc hold'em, 2 players."]
         if viewer is None:
             dealt = ", ".join(f"player {p}: {CARD_NAMES[c]}" for p, c in enumerate(self._private))
             lines.append(f"Private cards: {dealt or 'none dealt yet'}.")
         else:
             mine = self.private_card(viewer)
             lines.append(f"You are player {viewer}.")
-            lines.append(
-                f"Your card: {CARD_NAMES[mine] if mine is not None else 'not dealt yet'}."
-            )
+            lines.append(f"Your card: {CARD_NAMES[mine] if mine is not None else 'not dealt yet'}.")
         public = self.public_card
         lines.append(
             f"Public card: {CARD_NAMES[public] if public is not None else 'not dealt yet'}."

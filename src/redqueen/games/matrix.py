@@ -85,7 +85,8 @@ class MatrixGame(Game):
         )
         self._num_actions = (m, n)
         self.name = name
-        self._note = note
+        self.note = note
+        """A sentence on what the game is about, for the rules text ("" if none)."""
         utility, utility_sum = _utility_kind(self._a, self._b)
         values = [x for r in self._a for x in r] + [x for r in self._b for x in r]
         super().__init__(
@@ -147,7 +148,7 @@ class MatrixGame(Game):
                 pay = (self._a[i][j], self._b[i][j])
                 lines.append(
                     f"you {self._names[player][mine]}, they {self._names[other][theirs]}: "
-                    f"you get {_fmt(pay[player])}, they get {_fmt(pay[other])}"
+                    f"you get {format_number(pay[player])}, they get {format_number(pay[other])}"
                 )
         return lines
 
@@ -157,12 +158,12 @@ class MatrixGame(Game):
             UtilityKind.ZERO_SUM: "It is zero-sum: one player's gain is the other's loss.",
             UtilityKind.CONSTANT_SUM: (
                 f"It is constant-sum: the two payoffs always add up to "
-                f"{_fmt(self.spec.utility_sum or 0.0)}."
+                f"{format_number(self.spec.utility_sum or 0.0)}."
             ),
             UtilityKind.GENERAL_SUM: "It is general-sum: the players' interests may partly agree.",
         }[self.spec.utility]
         parts = [
-            f"{_capitalise(self.name)}: a two-player game played once, with both players "
+            f"{capitalise(self.name)}: a two-player game played once, with both players "
             "choosing at the same time without seeing the other's choice.",
             f"Player 0 (row) chooses one of {m} actions: {', '.join(self._names[0])}.",
             f"Player 1 (column) chooses one of {n} actions: {', '.join(self._names[1])}.",
@@ -171,8 +172,8 @@ class MatrixGame(Game):
             self.payoff_table(),
             kind,
         ]
-        if self._note:
-            parts.append(self._note)
+        if self.note:
+            parts.append(self.note)
         return "\n".join(parts)
 
     # ---- value semantics -----------------------------------------------------------------
@@ -233,7 +234,7 @@ class MatrixState(State):
         seat = _check_seat(player)
         other = 1 - seat
         lines = [
-            f"{_capitalise(game.name)}. You are player {seat} ({_SEAT_NAMES[seat]}); "
+            f"{capitalise(game.name)}. You are player {seat} ({_SEAT_NAMES[seat]}); "
             f"the other player is player {other} ({_SEAT_NAMES[other]}).",
             "Both players choose at the same time, once. Payoffs (you, they):",
             *("  " + line for line in game.outcome_lines(seat)),
@@ -245,8 +246,8 @@ class MatrixState(State):
             pay = self.returns()
             lines.append(
                 f"Game over: you played {game._names[seat][mine]}, they played "
-                f"{game._names[other][theirs]}; you got {_fmt(pay[seat])}, "
-                f"they got {_fmt(pay[other])}."
+                f"{game._names[other][theirs]}; you got {format_number(pay[seat])}, "
+                f"they got {format_number(pay[other])}."
             )
         return "\n".join(lines)
 
@@ -257,7 +258,7 @@ class MatrixState(State):
         i, j = self._joint
         return (
             f"{game.name}: row {game._names[0][i]}, column {game._names[1][j]} -> "
-            f"{_fmt(game._a[i][j])}, {_fmt(game._b[i][j])}"
+            f"{format_number(game._a[i][j])}, {format_number(game._b[i][j])}"
         )
 
     def _action_text(self, player: int, action: int) -> str:
@@ -312,9 +313,7 @@ def matrix_game(
 # ---- presets ----------------------------------------------------------------------------
 
 
-def prisoners_dilemma(
-    *, R: Number = 3, S: Number = 0, T: Number = 5, P: Number = 1
-) -> MatrixGame:
+def prisoners_dilemma(*, R: Number = 3, S: Number = 0, T: Number = 5, P: Number = 1) -> MatrixGame:
     """The prisoner's dilemma; actions 0 = cooperate, 1 = defect.
 
     ``R`` reward for mutual cooperation, ``S`` sucker's payoff, ``T`` temptation to
@@ -347,7 +346,7 @@ def stag_hunt(*, R: Number = 2, S: Number = 0, T: Number = 1, P: Number = 1) -> 
     ``R`` both hunt stag, ``S`` I hunt stag alone, ``T`` I hunt hare while the other
     hunts stag, ``P`` both hunt hare. A stag hunt needs ``R > T >= P > S`` (Wikipedia,
     "Stag hunt", generic form a > b >= d > c). The defaults are that article's Fig. 2
-    example: stag/stag 2, stag/hare 0, hare/anything 1.
+    example, also OpenSpiel's ``matrix_sh``: stag/stag 2, stag/hare 0, hare/anything 1.
     """
     r, s, t, p = _numbers({"R": R, "S": S, "T": T, "P": P})
     if not r > t >= p > s:
@@ -378,9 +377,7 @@ def chicken(*, R: Number = 0, S: Number = -1, T: Number = 1, P: Number = -1000) 
     """
     r, s, t, p = _numbers({"R": R, "S": S, "T": T, "P": P})
     if not t > r > s > p:
-        raise InvalidParameterError(
-            f"chicken needs T > R > S > P; got T={T}, R={R}, S={S}, P={P}"
-        )
+        raise InvalidParameterError(f"chicken needs T > R > S > P; got T={T}, R={R}, S={S}, P={P}")
     return _symmetric(
         "chicken",
         {"R": R, "S": S, "T": T, "P": P},
@@ -401,9 +398,9 @@ def battle_of_the_sexes(
 
     Both want to attend the same concert; player 0 prefers Bach, player 1 Stravinsky.
     Together at your preferred concert you get ``preferred``, together at the other's
-    ``other``, apart ``apart``; it needs ``preferred > other > apart``. Defaults are
-    Osborne (2004), *An Introduction to Game Theory*, Fig. 19.1: (2, 1), (0, 0), (0, 0),
-    (1, 2).
+    ``other``, apart ``apart``; it needs ``preferred > other > apart``. Defaults are the
+    "BoS" payoffs of Osborne (2004), *An Introduction to Game Theory*, ch. 2 (also
+    Osborne & Rubinstein 1994): (2, 1), (0, 0), (0, 0), (1, 2).
     """
     hi, lo, zero = _numbers({"preferred": preferred, "other": other, "apart": apart})
     if not hi > lo > zero:
@@ -432,7 +429,7 @@ def matching_pennies(*, stake: Number = 1) -> MatrixGame:
 
     Player 0 (the matcher) wins ``stake`` from player 1 if the pennies match and loses
     ``stake`` otherwise: zero-sum with the unique equilibrium (1/2, 1/2) (von Neumann &
-    Morgenstern 1944; Osborne 2004, Example 19.1).
+    Morgenstern 1944; Osborne 2004). The default is OpenSpiel's ``matrix_mp``.
     """
     (w,) = _numbers({"stake": stake})
     if not w > 0:
@@ -451,9 +448,7 @@ def matching_pennies(*, stake: Number = 1) -> MatrixGame:
     )
 
 
-def rock_paper_scissors(
-    *, win: Number = 1, lose: Number = -1, tie: Number = 0
-) -> MatrixGame:
+def rock_paper_scissors(*, win: Number = 1, lose: Number = -1, tie: Number = 0) -> MatrixGame:
     """Rock-paper-scissors; actions 0 = rock, 1 = paper, 2 = scissors.
 
     Rock beats scissors, scissors beat paper, paper beats rock. The winner gets ``win``,
@@ -541,9 +536,10 @@ def ordinal_2x2(*, index: int | None = None) -> MatrixGame:
     prisoner's dilemma, 14 chicken, 79 the stag hunt; see
     :data:`ORDINAL_2X2_SYMMETRIC`), game ``(c, r)`` is game ``(r, c)`` with the players
     swapped, and the four 6 x 6 quadrants group the games by where the two players'
-    best outcomes lie relative to each other, as the four layers of Robinson & Goforth's
-    periodic table do: in opposite corners (rows and columns 1-6), in the same cell
-    (7-12 x 7-12), in the same column (1-6 x 7-12) or the same row (7-12 x 1-6).
+    best outcomes lie relative to each other (the grouping behind the four layers of
+    Robinson & Goforth's table, as Bruns 2015 describes them; we could not check their
+    exact layout): in opposite corners (rows and columns 1-6), in the same cell
+    (7-12 x 7-12), in the same column (1-6 x 7-12) or in the same row (7-12 x 1-6).
     :func:`locate_ordinal_2x2` finds the index of any 2x2 game without ties.
     """
     if index is None:
@@ -681,9 +677,7 @@ def _parse_payoffs(payoffs: Any) -> tuple[Matrix, Matrix, bool]:
         raise InvalidParameterError(f"{_PAYOFF_FORMS}; got a flat list {payoffs!r}")
     if len(first) > 0 and _is_sequence(first[0]):
         if len(payoffs) != 2:
-            raise InvalidParameterError(
-                f"{_PAYOFF_FORMS}; got a list of {len(payoffs)} matrices"
-            )
+            raise InvalidParameterError(f"{_PAYOFF_FORMS}; got a list of {len(payoffs)} matrices")
         a = _parse_matrix(payoffs[0], "payoffs[0]")
         b = _parse_matrix(payoffs[1], "payoffs[1]")
         if (len(a), len(a[0])) != (len(b), len(b[0])):
@@ -706,8 +700,7 @@ def _parse_matrix(matrix: Any, where: str) -> Matrix:
     for i, row in enumerate(matrix):
         if not _is_sequence(row) or len(row) == 0:
             raise InvalidParameterError(
-                f"{where}[{i}] must be a non-empty list of numbers; got {row!r}. "
-                f"{_PAYOFF_FORMS}"
+                f"{where}[{i}] must be a non-empty list of numbers; got {row!r}. {_PAYOFF_FORMS}"
             )
         rows.append([_number(x, f"{where}[{i}][{j}]") for j, x in enumerate(row)])
         if len(rows[-1]) != len(rows[0]):
@@ -768,8 +761,8 @@ def _parse_names(names: Any, count: int, param: str, seat: str) -> list[str]:
     return names
 
 
-def _fmt(x: float) -> str:
-    """A payoff as a person writes it: 3, not 3.0; 0.5 stays 0.5."""
+def format_number(x: float) -> str:
+    """A number (payoff, probability) as a person writes it: 3, not 3.0; 0.5 stays 0.5."""
     x = float(x)
     if x == 0:
         return "0"
@@ -778,7 +771,7 @@ def _fmt(x: float) -> str:
     return f"{x:g}"
 
 
-def _capitalise(text: str) -> str:
+def capitalise(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
@@ -788,14 +781,21 @@ def _payoff_table(
     rows: Sequence[str],
     cols: Sequence[str],
 ) -> str:
-    cells = [[f"{_fmt(a[i][j])}, {_fmt(b[i][j])}" for j in range(len(cols))] for i in range(len(rows))]
+    cells = [
+        [f"{format_number(a[i][j])}, {format_number(b[i][j])}" for j in range(len(cols))]
+        for i in range(len(rows))
+    ]
     head_w = max(len(r) for r in rows)
-    widths = [max(len(cols[j]), *(len(cells[i][j]) for i in range(len(rows)))) for j in range(len(cols))]
+    widths = [
+        max(len(cols[j]), *(len(cells[i][j]) for i in range(len(rows)))) for j in range(len(cols))
+    ]
     lines = [
         " " * head_w + " | " + " | ".join(c.ljust(w) for c, w in zip(cols, widths, strict=True))
     ]
     for name, row in zip(rows, cells, strict=True):
         lines.append(
-            name.ljust(head_w) + " | " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
+            name.ljust(head_w)
+            + " | "
+            + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True))
         )
     return "\n".join(line.rstrip() for line in lines)

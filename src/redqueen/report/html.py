@@ -142,7 +142,7 @@ def _bar_chart(rows: list[Standing]) -> str:
 def _heat_map(p: PayoffMatrix) -> str:
     n = len(p.names)
     cell, label_w, top = 56, 200, 120
-    width, height = label_w + n * cell + 10, top + n * cell + 10
+    width, height = label_w + n * cell + 120, top + n * cell + 10
     finite = p.mean[np.isfinite(p.mean)]
     span = float(np.abs(finite).max()) if finite.size else 1.0
     span = span or 1.0

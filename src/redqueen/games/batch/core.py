@@ -77,16 +77,29 @@ class BatchGame(ABC):
 
 
 def sample_actions(engine: BatchGame, rng: np.random.Generator) -> NDArray[np.int64]:
-    """One action per play: a chance outcome by its probability, else uniform over legal."""
+    """One action per play: a chance outcome by its probability, else uniform over legal.
+
+    Inverse-CDF sampling with the running sum kept one column at a time: masks are
+    narrow (a handful of actions) and batches wide, so this beats ``np.cumsum`` on the
+    (B, A) array several times over."""
     mask = engine.legal_mask()
-    weights = mask.astype(np.float64)
     chance = engine.current_player() == CHANCE
+    weights: NDArray[np.float64]
     if chance.any():
-        weights[chance] = engine.chance_probs()[chance]
-    cum = np.cumsum(weights, axis=1)
-    u = rng.random(engine.batch_size) * cum[:, -1]
-    actions = (cum <= u[:, None]).sum(axis=1)
-    return np.minimum(actions, engine.num_actions - 1).astype(np.int64)
+        weights = np.where(chance[:, None], engine.chance_probs(), mask)
+    else:
+        weights = mask.astype(np.float64)
+    columns = [weights[:, j] for j in range(engine.num_actions)]
+    running = np.zeros(engine.batch_size)
+    sums = []
+    for column in columns:
+        running = running + column
+        sums.append(running)
+    u = rng.random(engine.batch_size) * running
+    actions = np.zeros(engine.batch_size, dtype=np.int64)
+    for partial in sums:
+        actions += partial <= u
+    return np.minimum(actions, engine.num_actions - 1)
 
 
 def random_playouts(engine: BatchGame, rng: np.random.Generator) -> NDArray[np.float64]:

@@ -55,7 +55,7 @@ def _compile() -> dict[str, NDArray[np.generic]]:
     slot = np.full(size, _NO_SLOT, np.int64)
     nxt = np.zeros((size, _NUM_ACTIONS), np.int64)
     mask = np.zeros((size, _NUM_ACTIONS), np.bool_)
-    probs = np.zeros((size, _NUM_ACTIONS))
+    chance_scale = np.zeros(size)  # the probability of each outcome at a chance state
     fold_return0 = np.zeros(size)
     showdown_stake = np.zeros(size)
     for node, key in enumerate(keys):
@@ -69,9 +69,9 @@ def _compile() -> dict[str, NDArray[np.generic]]:
                 slot[s] = 0 if key == "deal0" else 1
                 after = index["deal1"] if key == "deal0" else index[()]
                 left = [c for c in range(_NUM_CARDS) if not dealt >> c & 1]
+                chance_scale[s] = 1.0 / len(left) if left else 0.0
                 for c in left:
                     mask[s, c] = True
-                    probs[s, c] = 1.0 / len(left)
                     nxt[s, c] = after * _SETS + (dealt | 1 << c)
                 continue
             outcome = _outcome(key)
@@ -91,7 +91,7 @@ def _compile() -> dict[str, NDArray[np.generic]]:
         # Stored action-major so that a gather gives column-major (B, actions) views,
         # which the row-wise sums in sample_actions read fastest.
         "mask_t": np.ascontiguousarray(mask.T),
-        "probs_t": np.ascontiguousarray(probs.T),
+        "chance_scale": chance_scale,
         "fold_return0": fold_return0,
         "showdown_stake": showdown_stake,
     }
@@ -102,7 +102,7 @@ _PLAYER = _TABLES["player"]
 _SLOT = _TABLES["slot"]
 _NEXT = _TABLES["next"]
 _MASK_T = _TABLES["mask_t"]
-_PROBS_T = _TABLES["probs_t"]
+_CHANCE_SCALE = _TABLES["chance_scale"]
 _FOLD_RETURN0 = _TABLES["fold_return0"]
 _SHOWDOWN_STAKE = _TABLES["showdown_stake"]
 _INITIAL = 0  # deal0 with no card dealt
@@ -121,6 +121,7 @@ class KuhnPokerBatch(BatchGame):
     def __init__(self, batch_size: int) -> None:
         super().__init__(batch_size)
         self._rows = np.arange(batch_size)
+        self._slot_start = _SLOT * batch_size  # where each state's dealt card is written
         self.reset()
 
     def reset(self) -> None:
@@ -155,8 +156,9 @@ class KuhnPokerBatch(BatchGame):
         return self._mask
 
     def chance_probs(self) -> NDArray[np.float64]:
-        probs: NDArray[np.float64] = np.take(_PROBS_T, self._state, axis=1).T
-        return probs
+        # Chance is uniform over the cards left: the mask times 1 / (cards left).
+        scale = np.take(_CHANCE_SCALE, self._state)[:, None]
+        return np.multiply(self.legal_mask(), scale, dtype=np.float64)
 
     def cards(self) -> NDArray[np.int64]:
         """(B, 2): the card id of each player, -1 before it is dealt."""
@@ -166,18 +168,17 @@ class KuhnPokerBatch(BatchGame):
         a = np.asarray(actions)
         if a.shape != (self.batch_size,) or a.dtype.kind not in "iu":
             raise ValueError(
-                f"actions must be integers of shape ({self.batch_size},), got "
-                f"{a.dtype} {a.shape}"
+                f"actions must be integers of shape ({self.batch_size},), got {a.dtype} {a.shape}"
             )
         a = a.astype(np.int64, copy=False)
-        if (a.view(np.uint64) >= _NUM_ACTIONS).any():  # out of range: only finished plays may
+        if a.view(np.uint64).max() >= _NUM_ACTIONS:  # out of range: only finished plays may
             self._check_actions(a, self.legal_mask())
             a = np.clip(a, 0, _NUM_ACTIONS - 1)
         state = self._state
         after = np.take(_NEXT, state * _NUM_ACTIONS + a)
-        if (after < 0).any():
+        if after.min() < 0:
             self._check_actions(a, self.legal_mask())  # raises, naming the legal actions
-        self._cards[np.take(_SLOT, state) * self.batch_size + self._rows] = a
+        self._cards[np.take(self._slot_start, state) + self._rows] = a
         self._state = after
         self._forget()
 

@@ -14,6 +14,8 @@ batch. The cards themselves are kept per play, and the showdown compares them.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numpy.typing import NDArray
 
@@ -32,12 +34,17 @@ _Key = str | tuple[tuple[int, ...], tuple[int, ...], bool]
 """A public node: "deal0", "deal1", or (round-1 actions, round-2 actions, public dealt)."""
 
 
-def _replay(r1: tuple[int, ...], r2: tuple[int, ...], public_dealt: bool) -> tuple:  # type: ignore[type-arg]
-    """What happens at a public node, by the rules:
+class _What(NamedTuple):
+    """What happens at a public node: kind is "deal", "bet", "fold" or "showdown"."""
 
-    ("bet", player, legal actions) | ("deal_public",) | ("fold", player 0's return)
-    | ("showdown", chips each player has in).
-    """
+    kind: str
+    player: int = CHANCE  # who bets
+    legal: tuple[int, ...] = ()  # their legal actions
+    value: float = 0.0  # player 0's return after a fold; each one's stake at a showdown
+
+
+def _replay(r1: tuple[int, ...], r2: tuple[int, ...], public_dealt: bool) -> _What:
+    """Replay the betting rules over a public node's actions."""
     contrib = [1, 1]
     stakes = 1
     for rnd, seq in enumerate((r1, r2)):
@@ -45,7 +52,7 @@ def _replay(r1: tuple[int, ...], r2: tuple[int, ...], public_dealt: bool) -> tup
         cur = 0
         for a in seq:
             if a == _FOLD:
-                return ("fold", -contrib[0] if cur == 0 else contrib[1])
+                return _What("fold", value=-contrib[0] if cur == 0 else contrib[1])
             if a == _CALL:
                 contrib[cur] = stakes
                 calls += 1
@@ -56,12 +63,12 @@ def _replay(r1: tuple[int, ...], r2: tuple[int, ...], public_dealt: bool) -> tup
                 calls = 0
             cur = 1 - cur
         if calls != (1 if raises else 2):  # the round goes on
-            legal = [_FOLD] if stakes > contrib[cur] else []
-            legal += [_CALL, _RAISE] if raises < _MAX_RAISES else [_CALL]
-            return ("bet", cur, legal)
+            facing = (_FOLD,) if stakes > contrib[cur] else ()
+            more = (_CALL, _RAISE) if raises < _MAX_RAISES else (_CALL,)
+            return _What("bet", cur, facing + more)
         if rnd == 0 and not public_dealt:
-            return ("deal_public",)
-    return ("showdown", stakes)
+            return _What("deal")
+    return _What("showdown", value=stakes)
 
 
 def _compile() -> dict[str, NDArray[np.generic]]:
@@ -74,10 +81,10 @@ def _compile() -> dict[str, NDArray[np.generic]]:
             return []
         r1, r2, pub = key
         what = _replay(r1, r2, pub)
-        if what[0] == "deal_public":
+        if what.kind == "deal":
             return [(r1, r2, True)]
-        if what[0] == "bet":
-            return [(r1, (*r2, a), pub) if pub else ((*r1, a), r2, pub) for a in what[2]]
+        if what.kind == "bet":
+            return [(r1, (*r2, a), pub) if pub else ((*r1, a), r2, pub) for a in what.legal]
         return []
 
     i = 2
@@ -93,16 +100,16 @@ def _compile() -> dict[str, NDArray[np.generic]]:
     slot = np.full(size, _NO_SLOT, np.int64)
     nxt = np.zeros((size, _NUM_ACTIONS), np.int64)
     mask = np.zeros((size, _NUM_ACTIONS), np.bool_)
-    probs = np.zeros((size, _NUM_ACTIONS))
+    chance_scale = np.zeros(size)  # the probability of each outcome at a chance state
     fold_return0 = np.zeros(size)
     showdown_stake = np.zeros(size)
     for node, key in enumerate(keys):
-        what: tuple = ("deal",) if isinstance(key, str) else _replay(*key)  # type: ignore[type-arg]
+        what = _What("deal") if isinstance(key, str) else _replay(*key)
         for dealt in range(_SETS):
             s = node * _SETS + dealt
             # -1 marks an illegal action; a finished play stays where it is.
-            nxt[s, :] = s if what[0] in ("fold", "showdown") else -1
-            if what[0] in ("deal", "deal_public"):
+            nxt[s, :] = s if what.kind in ("fold", "showdown") else -1
+            if what.kind == "deal":
                 player[s] = CHANCE
                 if key == "deal0":
                     slot[s], after = 0, index["deal1"]
@@ -112,22 +119,22 @@ def _compile() -> dict[str, NDArray[np.generic]]:
                     assert not isinstance(key, str)
                     slot[s], after = _PUBLIC_SLOT, index[(key[0], key[1], True)]
                 left = [c for c in range(_NUM_CARDS) if not dealt >> c & 1]
+                chance_scale[s] = 1.0 / len(left) if left else 0.0
                 for c in left:
                     mask[s, c] = True
-                    probs[s, c] = 1.0 / len(left)
                     nxt[s, c] = after * _SETS + (dealt | 1 << c)
-            elif what[0] == "bet":
+            elif what.kind == "bet":
                 assert not isinstance(key, str)
-                player[s] = what[1]
+                player[s] = what.player
                 r1, r2, pub = key
-                for a in what[2]:
+                for a in what.legal:
                     mask[s, a] = True
                     child = (r1, (*r2, a), pub) if pub else ((*r1, a), r2, pub)
                     nxt[s, a] = index[child] * _SETS + dealt
-            elif what[0] == "fold":
-                fold_return0[s] = what[1]
+            elif what.kind == "fold":
+                fold_return0[s] = what.value
             else:
-                showdown_stake[s] = what[1]
+                showdown_stake[s] = what.value
     return {
         "player": player,
         "slot": slot,
@@ -135,7 +142,7 @@ def _compile() -> dict[str, NDArray[np.generic]]:
         # Stored action-major so that a gather gives column-major (B, actions) views,
         # which the row-wise sums in sample_actions read fastest.
         "mask_t": np.ascontiguousarray(mask.T),
-        "probs_t": np.ascontiguousarray(probs.T),
+        "chance_scale": chance_scale,
         "fold_return0": fold_return0,
         "showdown_stake": showdown_stake,
     }
@@ -146,7 +153,7 @@ _PLAYER = _TABLES["player"]
 _SLOT = _TABLES["slot"]
 _NEXT = _TABLES["next"]
 _MASK_T = _TABLES["mask_t"]
-_PROBS_T = _TABLES["probs_t"]
+_CHANCE_SCALE = _TABLES["chance_scale"]
 _FOLD_RETURN0 = _TABLES["fold_return0"]
 _SHOWDOWN_STAKE = _TABLES["showdown_stake"]
 NUM_PUBLIC_NODES = len(_PLAYER) // _SETS
@@ -167,6 +174,7 @@ class LeducPokerBatch(BatchGame):
     def __init__(self, batch_size: int) -> None:
         super().__init__(batch_size)
         self._rows = np.arange(batch_size)
+        self._slot_start = _SLOT * batch_size  # where each state's dealt card is written
         self.reset()
 
     def reset(self) -> None:
@@ -202,8 +210,9 @@ class LeducPokerBatch(BatchGame):
         return self._mask
 
     def chance_probs(self) -> NDArray[np.float64]:
-        probs: NDArray[np.float64] = np.take(_PROBS_T, self._state, axis=1).T
-        return probs
+        # Chance is uniform over the cards left: the mask times 1 / (cards left).
+        scale = np.take(_CHANCE_SCALE, self._state)[:, None]
+        return np.multiply(self.legal_mask(), scale, dtype=np.float64)
 
     def cards(self) -> NDArray[np.int64]:
         """(B, 3): player 0's card, player 1's card and the public card; -1 until dealt."""
@@ -213,18 +222,17 @@ class LeducPokerBatch(BatchGame):
         a = np.asarray(actions)
         if a.shape != (self.batch_size,) or a.dtype.kind not in "iu":
             raise ValueError(
-                f"actions must be integers of shape ({self.batch_size},), got "
-                f"{a.dtype} {a.shape}"
+                f"actions must be integers of shape ({self.batch_size},), got {a.dtype} {a.shape}"
             )
         a = a.astype(np.int64, copy=False)
-        if (a.view(np.uint64) >= _NUM_ACTIONS).any():  # out of range: only finished plays may
+        if a.view(np.uint64).max() >= _NUM_ACTIONS:  # out of range: only finished plays may
             self._check_actions(a, self.legal_mask())
             a = np.clip(a, 0, _NUM_ACTIONS - 1)
         state = self._state
         after = np.take(_NEXT, state * _NUM_ACTIONS + a)
-        if (after < 0).any():
+        if after.min() < 0:
             self._check_actions(a, self.legal_mask())  # raises, naming the legal actions
-        self._cards[np.take(_SLOT, state) * self.batch_size + self._rows] = a
+        self._cards[np.take(self._slot_start, state) + self._rows] = a
         self._state = after
         self._forget()
 
