@@ -181,7 +181,7 @@ def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> 
 def _print_summary(result: RunSummary) -> None:
     r = result.recipe
     table = Table(title=f"{r.name}: {r.game.id}, {result.matches} matches")
-    for col in ("agent", "games", "mean return ± 95% CI", "W", "D", "L", "score", "invalid"):
+    for col in ("agent", "games", "mean ± 95% CI", "W", "D", "L", "score", "invalid"):
         table.add_column(col, justify="left" if col == "agent" else "right")
     for s in result.standings:
         c = s.returns

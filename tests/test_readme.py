@@ -1,0 +1,65 @@
+"""The README tells the truth: its two set-up commands, and the tour's claims."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import redqueen
+from redqueen.agents import RandomAgent, make_agent
+from redqueen.errors import IllegalActionError
+from redqueen.games import check_game
+from redqueen.games.batch import make_batch, random_playouts
+from redqueen.play import play_match, tournament
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+
+
+def _bash_blocks() -> list[str]:
+    return re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+
+
+def test_two_setup_commands_and_ci_runs_the_second() -> None:
+    first, second = (b.strip() for b in _bash_blocks()[:2])
+    assert first == "python -m pip install -e . && redqueen run recipes/quickstart.yaml"
+    assert second == 'python -m pip install -e ".[test]" && python -m pytest'
+    ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
+    assert ci[-1] == second
+
+
+def test_tour_claims() -> None:
+    game = redqueen.make("kuhn_poker")
+    state = game.new_initial_state()
+    assert state.chance_outcomes() == [(c, pytest.approx(1 / 3)) for c in range(3)]
+    state.apply_action(2)
+    state.apply_action(0)
+    assert "Your card: K" in state.observation_text(0)
+    assert state.legal_actions() == [0, 1]
+    assert (state.action_text(1), state.parse_action("bet")) == ("bet", 1)
+    with pytest.raises(IllegalActionError, match=r"legal: 0 \(pass\), 1 \(bet\)"):
+        state.apply_action(7)
+    pd = redqueen.make("prisoners_dilemma")
+    a, b = pd.payoff_matrices()  # type: ignore[attr-defined]
+    assert a.tolist() == [[3, 0], [5, 1]] and b.tolist() == [[3, 5], [0, 1]]
+    assert redqueen.make("repeated", stage="prisoners_dilemma", rounds=200, noise=0.01)
+    assert redqueen.make("repeated", stage="prisoners_dilemma", continuation=0.99)
+    assert redqueen.make("ordinal_2x2", index=144)
+    check_game(redqueen.make("leduc_poker"), n_games=50)
+    result = play_match(
+        redqueen.make("tic_tac_toe"), [make_agent("minimax"), RandomAgent()], seed=1
+    )
+    assert result.returns[0] >= 0
+    t = tournament(
+        redqueen.make("connect_four"),
+        [RandomAgent(), make_agent("minimax", depth=2)],
+        games_per_pairing=2,
+        workers=2,
+    )
+    assert len(t.matches) == 2
+    returns = random_playouts(make_batch("leduc_poker", 256), np.random.default_rng(0))
+    assert returns.shape == (256, 2)
+    assert np.allclose(returns.sum(axis=1), 0)
