@@ -9,7 +9,6 @@ redqueen report RUN_DIR                      rebuild a run's HTML report
 
 from __future__ import annotations
 
-import inspect
 import json
 import sys
 from pathlib import Path
@@ -36,7 +35,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-out = Console()
+# Tables are wide: when output goes to a pipe or file, do not squeeze them into 80 columns.
+out = Console() if sys.stdout.isatty() else Console(width=140)
 err = Console(stderr=True)
 
 
@@ -87,27 +87,24 @@ def games(
         try:
             spec = make(game_id).spec.to_dict()
         except InvalidParameterError:  # a game with required parameters, e.g. ordinal_2x2
-            needed = [n for n, d in parameters(game_id).items() if d is inspect.Parameter.empty]
-            spec = {"id": game_id, "requires": needed}
-        rows.append({**spec, "summary": summary(game_id)})
+            spec = {"id": game_id}
+        rows.append({**spec, "summary": summary(game_id), "parameters": list(parameters(game_id))})
     if as_json:
         out.print_json(json.dumps(rows))
         return
     table = Table(title="redqueen games")
-    for col in ("id", "players", "dynamics", "chance", "utility", "max length", "summary"):
+    columns = ("id", "players", "dynamics", "chance", "utility", "max length", "parameters")
+    for col in (*columns, "summary"):
         table.add_column(col)
     for r in rows:
-        if "requires" in r:
-            needs = f"(needs {', '.join(r['requires'])}) "
-            table.add_row(r["id"], "", "", "", "", "", needs + r["summary"])
-            continue
         table.add_row(
             r["id"],
-            str(r["num_players"]),
-            r["dynamics"],
-            r["chance"],
-            r["utility"],
-            str(r["max_game_length"]),
+            str(r.get("num_players", "")),
+            r.get("dynamics", ""),
+            r.get("chance", ""),
+            r.get("utility", ""),
+            str(r.get("max_game_length", "")),
+            ", ".join(r["parameters"]),
             r["summary"],
         )
     out.print(table)
