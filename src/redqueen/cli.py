@@ -26,7 +26,7 @@ from redqueen.config import TournamentRecipe, load_recipe, parse_recipe
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.experiment import RunSummary, run_recipe
 from redqueen.games.registry import make, parameters, registered, summary
-from redqueen.play.match import play_match
+from redqueen.play.match import play_match, replay
 from redqueen.report.html import write_report
 
 app = typer.Typer(
@@ -131,12 +131,7 @@ def play(
     except HumanQuit:
         out.print("stopped.")
         raise typer.Exit(1) from None
-    final = g.new_initial_state()
-    for step in result.trajectory:
-        if isinstance(step.action, tuple):
-            final.apply_joint_action(list(step.action))
-        else:
-            final.apply_action(step.action)
+    final = replay(g, result.trajectory)
     out.print(final.observation_text(seat), highlight=False, markup=False)
     mine = result.returns[seat]
     out.print(f"game over — returns: {list(result.returns)}; yours: {mine:g}")

@@ -31,8 +31,9 @@ class Observation:
     legal_action_texts: tuple[str, ...]
     text: str
     information_state_key: Hashable
-    history: tuple[tuple[str, int], ...]
-    """This seat's earlier decisions this episode: (observation text, action taken)."""
+    history: tuple[tuple[str, int | str], ...]
+    """This seat's earlier decisions this episode: (observation text, action taken; text in
+    text-only games)."""
     rng: np.random.Generator = field(repr=False, compare=False)
     state: State | None = field(default=None, repr=False, compare=False)
     """A copy of the state, given only in perfect-information games (for search agents)."""
@@ -65,10 +66,11 @@ class Agent(ABC):
     name: str = "agent"
 
     @abstractmethod
-    def act(self, obs: Observation) -> int:
-        """Return one of ``obs.legal_actions``."""
+    def act(self, obs: Observation) -> int | str:
+        """Return one of ``obs.legal_actions`` (or text naming one; in text-only games,
+        where ``obs.legal_actions`` is empty, the move as text)."""
 
-    async def aact(self, obs: Observation) -> int:
+    async def aact(self, obs: Observation) -> int | str:
         """Async form of ``act``, for agents that wait on I/O."""
         return self.act(obs)
 

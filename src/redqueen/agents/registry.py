@@ -23,6 +23,7 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     "first": "redqueen.agents.random_agent:FirstLegalAgent",
     "minimax": "redqueen.agents.minimax:MinimaxAgent",
     "human": "redqueen.agents.human:HumanAgent",
+    "policy": "redqueen.solve.policy:PolicyAgent",
 }
 
 

@@ -18,7 +18,15 @@ from redqueen.games.core import (
     Step,
     UtilityKind,
 )
-from redqueen.games.registry import make, parameters, register, registered, summary
+from redqueen.games.registry import (
+    make,
+    namespaces,
+    parameters,
+    register,
+    register_namespace,
+    registered,
+    summary,
+)
 
 __all__ = [
     "CHANCE",
@@ -35,8 +43,10 @@ __all__ = [
     "UtilityKind",
     "check_game",
     "make",
+    "namespaces",
     "parameters",
     "register",
+    "register_namespace",
     "registered",
     "summary",
 ]

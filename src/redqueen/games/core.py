@@ -27,6 +27,8 @@ from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+import numpy as np
+
 from redqueen.errors import IllegalActionError, ParseActionError, RedqueenError
 
 CHANCE = -1
@@ -78,6 +80,10 @@ class GameSpec:
     perfect_information: bool = False
     max_chance_outcomes: int = 0
     params: Mapping[str, Any] = field(default_factory=dict)
+    text_actions: bool = False
+    """True for text-only games (e.g. wrapped TextArena environments): moves are free text
+    that the game validates, there are no structured legal actions, and players move
+    through ``apply_text_action``."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -93,16 +99,18 @@ class GameSpec:
             "utility_sum": self.utility_sum,
             "perfect_information": self.perfect_information,
             "max_chance_outcomes": self.max_chance_outcomes,
+            "text_actions": self.text_actions,
             "params": dict(self.params),
         }
 
 
 class Step(NamedTuple):
     """One transition of a history: who moved and what. For a simultaneous node ``player``
-    is :data:`SIMULTANEOUS` and ``action`` is the tuple of every seat's action."""
+    is :data:`SIMULTANEOUS` and ``action`` is the tuple of every seat's action; in a
+    text-only game ``action`` is the text the player sent."""
 
     player: int
-    action: int | tuple[int, ...]
+    action: int | tuple[int, ...] | str
 
 
 class Game(ABC):
@@ -138,6 +146,10 @@ class Game(ABC):
     @abstractmethod
     def rules_text(self) -> str:
         """The rules in plain English, complete enough for a person to play from."""
+
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """Shape of ``State.information_state_tensor``; games without one raise."""
+        raise RedqueenError(f"{self.id} has no tensor view of its information states")
 
     def player_name(self, player: int) -> str:
         """A short name for a seat, as the text views use it."""
@@ -198,6 +210,24 @@ class State(ABC):
     @abstractmethod
     def _action_text(self, player: int, action: int) -> str:
         """The name of ``action`` when taken by ``player`` (or CHANCE)."""
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """A fixed-shape float32 vector or array that encodes ``information_state_key``
+        (equal keys give equal tensors), for neural agents and RL libraries. Optional:
+        games without one raise."""
+        raise RedqueenError(f"{self._game.id} has no tensor view of its information states")
+
+    def apply_text_action(self, text: str, player: int | None = None) -> None:
+        """Move by text. For structured games: ``parse_action`` then ``apply_action`` (so a
+        text that names no legal move raises ``ParseActionError`` and changes nothing).
+        Text-only games (``spec.text_actions``) override this and validate the text
+        themselves."""
+        if self.current_player() == SIMULTANEOUS:
+            raise RedqueenError(
+                "at a simultaneous node, move with apply_joint_action (parse each seat's "
+                "text with parse_action(text, player))"
+            )
+        self.apply_action(self.parse_action(text, player))
 
     def __str__(self) -> str:
         """The full state, hidden information included (for debugging and logs)."""

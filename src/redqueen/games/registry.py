@@ -67,6 +67,27 @@ _REGISTRY: dict[str, _Entry] = {
 }
 
 
+NamespaceFactory = Callable[..., Game]
+"""``factory(name, **params)``: builds the game ``name`` of an outside library."""
+
+_NAMESPACES: dict[str, str | NamespaceFactory] = {
+    "openspiel": "redqueen.adapters.openspiel:openspiel_game",
+    "textarena": "redqueen.adapters.textarena:textarena_game",
+}
+
+
+def register_namespace(prefix: str, factory: NamespaceFactory) -> None:
+    """Route ids ``"prefix:NAME"`` to ``factory(NAME, **params)`` (games of another library)."""
+    if prefix in _NAMESPACES:
+        raise RedqueenError(f"a game namespace is already registered as {prefix!r}")
+    _NAMESPACES[prefix] = factory
+
+
+def namespaces() -> list[str]:
+    """Prefixes of wrapped libraries: ``make("openspiel:liars_dice")`` and so on."""
+    return sorted(_NAMESPACES)
+
+
 def register(game_id: str, factory: GameFactory, summary: str = "") -> None:
     """Register ``factory`` (a callable taking keyword parameters) under ``game_id``."""
     if game_id in _REGISTRY:
@@ -96,9 +117,21 @@ def parameters(game_id: str) -> dict[str, Any]:
 def make(game_id: str, **params: Any) -> Game:
     """Build the game registered as ``game_id`` with ``params``.
 
+    ``"openspiel:NAME"`` and ``"textarena:ID"`` wrap the games of those libraries (see
+    :func:`namespaces`).
+
     >>> make("prisoners_dilemma").spec.num_players
     2
     """
+    if isinstance(game_id, str) and ":" in game_id:
+        prefix, _, name = game_id.partition(":")
+        if prefix not in _NAMESPACES:
+            raise UnknownNameError("game namespace", prefix, _NAMESPACES)
+        target = _NAMESPACES[prefix]
+        if not callable(target):
+            module_name, _, attr = target.partition(":")
+            target = getattr(importlib.import_module(module_name), attr)
+        return target(name, **params)
     entry = _entry(game_id)
     factory = entry.factory()
     allowed = parameters(game_id)

@@ -5,10 +5,14 @@ spawned into one stream for chance and one per seat, so an agent's random draws 
 depend on what another agent or the dealer drew, and the same seed always gives the same
 match, whatever runs it (inline, a process pool, Ray).
 
-An agent that answers with an action that is not legal is counted against its seat
-(``MatchResult.invalid_moves``); ``on_invalid`` says what happens next: ``"random"``
-plays a uniformly random legal action for it from the seat's stream, ``"raise"`` stops
-the match with :class:`~redqueen.errors.IllegalActionError`.
+An agent may answer with an action id or with text naming a legal move (parsed as
+``State.parse_action`` does). An answer that is not a legal move is counted against its
+seat (``MatchResult.invalid_moves``); ``on_invalid`` says what happens next:
+``"random"`` plays a uniformly random legal action for it from the seat's stream,
+``"raise"`` stops the match with :class:`~redqueen.errors.IllegalActionError`.
+
+In text-only games (``spec.text_actions``) agents answer with text, which the game
+itself validates through ``State.apply_text_action``.
 """
 
 from __future__ import annotations
@@ -22,7 +26,12 @@ from typing import Any, Literal
 import numpy as np
 
 from redqueen.agents.core import Agent, Observation
-from redqueen.errors import IllegalActionError, InvalidParameterError
+from redqueen.errors import (
+    IllegalActionError,
+    InvalidParameterError,
+    ParseActionError,
+    RedqueenError,
+)
 from redqueen.games.core import CHANCE, SIMULTANEOUS, Game, State, Step
 
 OnInvalid = Literal["random", "raise"]
@@ -66,7 +75,9 @@ class MatchResult:
             length=int(data["length"]),
             invalid_moves=tuple(int(i) for i in data["invalid_moves"]),
             trajectory=tuple(
-                Step(int(p), tuple(a) if isinstance(a, list) else int(a))
+                Step(
+                    int(p), tuple(a) if isinstance(a, list) else a if isinstance(a, str) else int(a)
+                )
                 for p, a in data["trajectory"]
             ),
             agents=tuple(data.get("agents", ())),
@@ -94,8 +105,9 @@ class _Match:
         self.chance_rng = np.random.default_rng(streams[0])
         self.seat_rngs = [np.random.default_rng(s) for s in streams[1:]]
         self.invalid = [0] * n
-        self.seen: list[list[tuple[str, int]]] = [[] for _ in range(n)]
+        self.seen: list[list[tuple[str, int | str]]] = [[] for _ in range(n)]
         self.perfect_information = game.spec.perfect_information
+        self.text_actions = game.spec.text_actions
         self.state = game.new_initial_state()
         for agent in {id(a): a for a in self.agents}.values():
             agent.reset()
@@ -108,7 +120,7 @@ class _Match:
 
     def observation(self, player: int) -> Observation:
         state = self.state
-        legal = state.legal_actions(player)
+        legal = [] if self.text_actions else state.legal_actions(player)
         return Observation(
             game=self.game,
             player=player,
@@ -121,11 +133,23 @@ class _Match:
             state=state.clone() if self.perfect_information else None,
         )
 
-    def checked(self, obs: Observation, answer: object) -> int:
-        try:
-            action = operator.index(answer)  # type: ignore[arg-type]
-        except TypeError:
-            action = None
+    def checked(self, obs: Observation, answer: object) -> int | str:
+        if self.text_actions:
+            if not isinstance(answer, str):
+                raise IllegalActionError(answer, obs.player, [])
+            self.seen[obs.player].append((obs.text, answer))
+            return answer
+        action: int | None
+        if isinstance(answer, str):
+            try:
+                action = obs.parse(answer)
+            except ParseActionError:
+                action = None
+        else:
+            try:
+                action = operator.index(answer)  # type: ignore[arg-type]
+            except TypeError:
+                action = None
         if action is None or action not in obs.legal_actions:
             self.invalid[obs.player] += 1
             if self.on_invalid == "raise":
@@ -145,11 +169,21 @@ class _Match:
         i = int(self.chance_rng.choice(len(outcomes), p=probs / probs.sum()))
         self.state.apply_action(outcomes[i][0])
 
-    def apply(self, actions: list[int]) -> None:
-        if self.state.current_player() == SIMULTANEOUS:
-            self.state.apply_joint_action(actions)
+    def apply(self, actions: list[int | str]) -> None:
+        state = self.state
+        if self.text_actions:
+            player = state.current_player()
+            if player == SIMULTANEOUS:
+                raise RedqueenError("text-only games with simultaneous moves are not supported")
+            try:
+                state.apply_text_action(str(actions[0]), player)
+            except IllegalActionError:
+                self.invalid[player] += 1
+                raise
+        elif state.current_player() == SIMULTANEOUS:
+            state.apply_joint_action([int(a) for a in actions])
         else:
-            self.state.apply_action(actions[0])
+            state.apply_action(int(actions[0]))
 
     def result(self) -> MatchResult:
         history = self.state.history()
@@ -164,6 +198,19 @@ class _Match:
         )
 
 
+def replay(game: Game, trajectory: Sequence[Step]) -> State:
+    """The state reached by applying ``trajectory`` (e.g. ``MatchResult.trajectory``)."""
+    state = game.new_initial_state()
+    for step in trajectory:
+        if isinstance(step.action, tuple):
+            state.apply_joint_action(list(step.action))
+        elif isinstance(step.action, str):
+            state.apply_text_action(step.action, step.player)
+        else:
+            state.apply_action(step.action)
+    return state
+
+
 def play_match(
     game: Game, agents: Sequence[Agent], seed: int = 0, *, on_invalid: OnInvalid = "random"
 ) -> MatchResult:
@@ -174,7 +221,7 @@ def play_match(
         if state.current_player() == CHANCE:
             match.chance_step()
             continue
-        actions = []
+        actions: list[int | str] = []
         for player in match.movers():
             obs = match.observation(player)
             actions.append(match.checked(obs, match.agents[player].act(obs)))

@@ -1,0 +1,45 @@
+"""Solvers: the tree compiler, tabular policies, best responses and exploitability, the
+CFR family, and normal-form equilibria and dynamics.
+
+Names are imported on first use, so ``import redqueen.solve`` stays cheap.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    # extensive form (tree.py, policy.py, best_response.py, cfr.py, mccfr.py)
+    "GameTree": "tree",
+    "compile_game": "tree",
+    "TabularPolicy": "policy",
+    "PolicyAgent": "policy",
+    "best_response": "best_response",
+    "exploitability": "best_response",
+    "nash_conv": "best_response",
+    "expected_returns": "best_response",
+    "solve": "cfr",
+    "SolveResult": "cfr",
+    "ALGORITHMS": "cfr",
+    "mccfr": "mccfr",
+    # normal form (normal_form.py, dynamics.py, alpharank.py, nash_averaging.py)
+    "zero_sum_nash": "normal_form",
+    "ZeroSumSolution": "normal_form",
+    "bimatrix_equilibria": "normal_form",
+    "support_enumeration": "normal_form",
+    "lemke_howson": "normal_form",
+    "replicator_dynamics": "dynamics",
+    "projected_replicator_dynamics": "dynamics",
+    "alpha_rank": "alpharank",
+    "nash_averaging": "nash_averaging",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'redqueen.solve' has no attribute {name!r}")
+    module = importlib.import_module(f"redqueen.solve.{_EXPORTS[name]}")
+    return getattr(module, name)
