@@ -172,12 +172,16 @@ def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> 
 
 def _print_summary(result: RunSummary) -> None:
     r = result.recipe
+    elo = {e.name: e for e in result.elo}
     table = Table(title=f"{r.name}: {r.game.id}, {result.matches} matches")
-    for col in ("agent", "games", "mean ± 95% CI", "W", "D", "L", "score", "invalid"):
+    columns = ("agent", "games", "mean ± 95% CI", "W", "D", "L", "score", "Elo [95% CI]")
+    for col in (*columns, "invalid"):
         table.add_column(col, justify="left" if col == "agent" else "right")
     for s in result.standings:
         c = s.returns
         half = "" if c.n < 2 else f" ± {c.half_width:.3f}"
+        e = elo[s.name]
+        interval = "" if e.low != e.low else f" [{e.low:.0f}, {e.high:.0f}]"
         table.add_row(
             s.name,
             str(c.n),
@@ -186,9 +190,25 @@ def _print_summary(result: RunSummary) -> None:
             str(s.record.draws),
             str(s.record.losses),
             f"{s.record.score:.3f}",
+            f"{e.elo:.0f}{interval}",
             str(s.invalid_moves),
         )
     out.print(table)
+    p = result.payoffs
+    if len(p.names) > 1:
+        matrix = Table(title="payoff matrix: row agent's mean return against column agent")
+        matrix.add_column("")
+        for name in p.names:
+            matrix.add_column(name, justify="right")
+        for i, name in enumerate(p.names):
+            cells = []
+            for j in range(len(p.names)):
+                m, se = p.mean[i, j], p.sem[i, j]
+                cells.append(
+                    "" if m != m else f"{m:.2f}" + ("" if se != se else f" ±{1.96 * se:.2f}")
+                )
+            matrix.add_row(name, *cells)
+        out.print(matrix)
     if result.resumed_from:
         out.print(f"resumed: {result.resumed_from} matches were already stored")
     if result.report is not None:

@@ -18,6 +18,7 @@ from redqueen.agents.core import Agent
 from redqueen.agents.registry import make_agent
 from redqueen.config import Recipe
 from redqueen.games.registry import make
+from redqueen.measure.ratings import EloRating, elo_ratings
 from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
 from redqueen.play.match import MatchResult
 from redqueen.play.runners import run_matches
@@ -36,6 +37,7 @@ class RunSummary:
     names: list[str]
     standings: list[Standing]
     payoffs: PayoffMatrix
+    elo: list[EloRating]
     matches: int
     resumed_from: int
     run_dir: Path | None
@@ -49,6 +51,7 @@ class RunSummary:
             "matches": self.matches,
             "resumed_from": self.resumed_from,
             "standings": [s.to_dict() for s in self.standings],
+            "elo": [r.to_dict() for r in self.elo],
             "payoff_matrix": {
                 "agents": self.names,
                 "mean": _nan_to_none(self.payoffs.mean.tolist()),
@@ -125,6 +128,7 @@ def run_recipe(
         names=names,
         standings=standings(names, seated),
         payoffs=payoff_matrix(names, seated),
+        elo=elo_ratings(names, seated, seed=recipe.seed),
         matches=len(finished),
         resumed_from=resumed_from,
         run_dir=Path(out_dir) if out_dir is not None else None,

@@ -37,6 +37,11 @@ def test_tournament_json(tmp_path: Path) -> None:
     assert rows["random"]["wins"] == rows["first"]["losses"]
     assert rows["random"]["games"] == 6
     assert data["payoff_matrix"]["count"] == [[0, 6], [6, 0]]
+    elo = {r["agent"]: r for r in data["elo"]}
+    assert elo["random"]["elo"] + elo["first"]["elo"] == pytest.approx(3000)
+    assert (elo["random"]["elo"] > 1500) == (rows["random"]["score"] > 0.5)
+    for r in elo.values():
+        assert r["ci95"][0] <= r["elo"] <= r["ci95"][1]
 
 
 def test_tournament_with_game_params_and_workers(tmp_path: Path) -> None:
@@ -62,6 +67,7 @@ def test_run_twice_resumes(tmp_path: Path) -> None:
     assert json.loads(again.output)["resumed_from"] == 4
     html = (out / "report.html").read_text()
     assert "Standings" in html and "<svg" in html and "Payoff matrix" in html
+    assert "Elo 95% CI" in html
 
 
 def test_quickstart_recipe_is_valid() -> None:

@@ -1,5 +1,11 @@
 """Measures: statistics, standings and ratings."""
 
+from redqueen.measure.ratings import (
+    EloRating,
+    SkillRating,
+    elo_ratings,
+    openskill_ratings,
+)
 from redqueen.measure.standings import (
     PayoffMatrix,
     Standing,
@@ -10,11 +16,15 @@ from redqueen.measure.standings import (
 from redqueen.measure.statistics import MeanCI, WinDrawLoss, mean_ci, outcome
 
 __all__ = [
+    "EloRating",
     "MeanCI",
     "PayoffMatrix",
+    "SkillRating",
     "Standing",
     "WinDrawLoss",
+    "elo_ratings",
     "mean_ci",
+    "openskill_ratings",
     "outcome",
     "payoff_matrix",
     "seated",

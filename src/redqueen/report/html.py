@@ -1,7 +1,8 @@
 """The run report: one self-contained HTML file (inline CSS and SVG, no scripts, no
 network), readable offline and while the run is still going.
 
-It shows the standings (mean return with 95% interval, win/draw/loss), a chart of the
+It shows the standings (mean return with 95% interval, win/draw/loss, Bradley–Terry Elo
+with its bootstrap interval), a chart of the
 mean returns with their intervals, the payoff heat map (row agent's mean return against
 each column agent) and the run's config.
 """
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from redqueen.measure.ratings import EloRating, elo_ratings
 from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
 from redqueen.store.run_store import RunStore
 
@@ -42,6 +44,7 @@ def write_report(run_dir: str | Path) -> Path:
         expected = store.get_meta("scheduled_matches")
     table = standings(names, matches)
     payoffs = payoff_matrix(names, matches)
+    elo = {e.name: e for e in elo_ratings(names, matches, seed=int(config.get("seed", 0)))}
     game = config.get("game", {})
     title = escape(str(config.get("name", run_dir.name)))
     done = f"{len(matches)} of {expected}" if expected else str(len(matches))
@@ -54,7 +57,7 @@ def write_report(run_dir: str | Path) -> Path:
         f"{escape(json.dumps(game.get('params', {})))} · matches played: {done}"
         f" · seed {escape(str(config.get('seed', '')))}</p>",
         "<h2>Standings</h2>",
-        _standings_table(table),
+        _standings_table(table, elo),
         "<h2>Mean return with 95% interval</h2>",
         _bar_chart(table),
     ]
@@ -80,19 +83,22 @@ def _fmt(x: float, digits: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
 
 
-def _standings_table(rows: list[Standing]) -> str:
+def _standings_table(rows: list[Standing], elo: dict[str, EloRating]) -> str:
     head = (
         "<table><tr><th>agent</th><th>games</th><th>mean return</th><th>95% CI</th>"
-        "<th>wins</th><th>draws</th><th>losses</th><th>score</th><th>invalid</th></tr>"
+        "<th>wins</th><th>draws</th><th>losses</th><th>score</th><th>Elo</th>"
+        "<th>Elo 95% CI</th><th>invalid</th></tr>"
     )
     body = []
     for s in rows:
         r = s.returns
+        e = elo[s.name]
         body.append(
             f"<tr><td>{escape(s.name)}</td><td>{r.n}</td><td>{_fmt(r.mean)}</td>"
             f"<td>[{_fmt(r.low)}, {_fmt(r.high)}]</td><td>{s.record.wins}</td>"
             f"<td>{s.record.draws}</td><td>{s.record.losses}</td>"
-            f"<td>{_fmt(s.record.score)}</td><td>{s.invalid_moves}</td></tr>"
+            f"<td>{_fmt(s.record.score)}</td><td>{e.elo:.0f}</td>"
+            f"<td>[{_fmt(e.low, 4)}, {_fmt(e.high, 4)}]</td><td>{s.invalid_moves}</td></tr>"
         )
     return head + "".join(body) + "</table>"
 

@@ -1,0 +1,176 @@
+"""Ratings with honest uncertainty.
+
+**Elo by maximum likelihood.** The Bradley–Terry model (Bradley and Terry 1952; Elo 1978
+on the logistic scale) says agent i scores against agent j with probability
+``1 / (1 + 10 ** ((r_j - r_i) / 400))``. ``elo_ratings`` fits the ratings to *all*
+matches at once by maximum likelihood, so unlike the incremental Elo update the result
+does not depend on the order in which matches were played. A draw counts as half a win
+for each side. A game with more than two seats is split into its pairwise comparisons.
+A weak Gaussian prior on the ratings (standard deviation ``prior_sd`` Elo points) keeps
+the fit finite when an agent won or lost every game; the ratings are centred on
+``anchor`` (their mean). 95% intervals come from a bootstrap over matches: the matches
+are resampled with replacement and the ratings refitted.
+
+**OpenSkill.** ``openskill_ratings`` gives incremental Bayesian ratings (Weng and Lin
+2011, the Plackett–Luce model of the ``openskill`` package), for leagues that grow one
+match at a time; its ``ordinal`` (mu - 3 sigma) is a conservative skill estimate.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.optimize import minimize
+
+from redqueen.errors import InvalidParameterError
+from redqueen.measure.standings import SeatedResult
+
+_SCALE = math.log(10) / 400.0
+
+
+@dataclass(frozen=True)
+class EloRating:
+    name: str
+    elo: float
+    low: float
+    high: float
+    games: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"agent": self.name, "elo": self.elo, "ci95": [self.low, self.high],
+                "games": self.games}  # fmt: skip
+
+
+def pairwise_scores(
+    n_agents: int, matches: Iterable[SeatedResult]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``(games, score)``: ``games[i, j]`` comparisons of i with j, ``score[i, j]`` i's
+    wins plus half its draws in them. Seats held by the same agent are not compared."""
+    games = np.zeros((n_agents, n_agents))
+    score = np.zeros((n_agents, n_agents))
+    for seats, result in matches:
+        r = result.returns
+        for a in range(len(seats)):
+            for b in range(a + 1, len(seats)):
+                i, j = seats[a], seats[b]
+                if i == j:
+                    continue
+                s = 1.0 if r[a] > r[b] else 0.5 if r[a] == r[b] else 0.0
+                games[i, j] += 1
+                games[j, i] += 1
+                score[i, j] += s
+                score[j, i] += 1.0 - s
+    return games, score
+
+
+def fit_bradley_terry(
+    games: NDArray[np.float64], score: NDArray[np.float64], prior_sd: float = 1000.0
+) -> NDArray[np.float64]:
+    """Maximum-a-posteriori Bradley–Terry ratings in Elo points, centred on 0."""
+    n = games.shape[0]
+    if n == 0:
+        return np.zeros(0)
+    iu = np.triu_indices(n, k=1)
+    g, s = games[iu], score[iu]
+    keep = g > 0
+    i, j, g, s = iu[0][keep], iu[1][keep], g[keep], s[keep]
+    precision = 1.0 / prior_sd**2
+
+    def objective(r: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        d = _SCALE * (r[i] - r[j])
+        # log p = -log(1 + e^-d), log(1 - p) = -log(1 + e^d)
+        nll = float(np.sum(s * np.logaddexp(0, -d) + (g - s) * np.logaddexp(0, d)))
+        p = 0.5 * (1 + np.tanh(d / 2))  # the logistic function, without overflow
+        gd = _SCALE * (g * p - s)  # d nll / d r_i
+        grad: NDArray[np.float64] = np.bincount(i, gd, n) - np.bincount(j, gd, n).astype(float)
+        nll += 0.5 * precision * float(r @ r)
+        grad += precision * r
+        return nll, grad
+
+    fit = minimize(
+        objective, np.zeros(n), jac=True, method="L-BFGS-B", options={"ftol": 1e-14, "gtol": 1e-9}
+    )
+    ratings: NDArray[np.float64] = fit.x - fit.x.mean()
+    return ratings
+
+
+def elo_ratings(
+    names: Sequence[str],
+    matches: Sequence[SeatedResult],
+    *,
+    n_bootstrap: int = 300,
+    seed: int = 0,
+    anchor: float = 1500.0,
+    prior_sd: float = 1000.0,
+) -> list[EloRating]:
+    """Bradley–Terry Elo of every agent with bootstrap 95% intervals, best first."""
+    if n_bootstrap < 0:
+        raise InvalidParameterError(f"n_bootstrap must be >= 0, got {n_bootstrap}")
+    if prior_sd <= 0:
+        raise InvalidParameterError(f"prior_sd must be > 0, got {prior_sd}")
+    n = len(names)
+    matches = list(matches)
+    games, score = pairwise_scores(n, matches)
+    point = fit_bradley_terry(games, score, prior_sd) + anchor
+    low = np.full(n, math.nan)
+    high = np.full(n, math.nan)
+    if n_bootstrap and matches:
+        rng = np.random.default_rng(seed)
+        per_match = [pairwise_scores(n, [m]) for m in matches]
+        g_stack = np.stack([g for g, _ in per_match])
+        s_stack = np.stack([s for _, s in per_match])
+        samples = np.empty((n_bootstrap, n))
+        for b in range(n_bootstrap):
+            counts = np.bincount(rng.integers(len(matches), size=len(matches)),
+                                 minlength=len(matches))  # fmt: skip
+            g_b = np.tensordot(counts, g_stack, axes=1)
+            s_b = np.tensordot(counts, s_stack, axes=1)
+            samples[b] = fit_bradley_terry(g_b, s_b, prior_sd) + anchor
+        low, high = np.percentile(samples, [2.5, 97.5], axis=0)
+    played = games.sum(axis=1)
+    rows = [
+        EloRating(names[k], float(point[k]), float(low[k]), float(high[k]), int(played[k]))
+        for k in range(n)
+    ]
+    return sorted(rows, key=lambda r: -r.elo)
+
+
+@dataclass(frozen=True)
+class SkillRating:
+    name: str
+    mu: float
+    sigma: float
+
+    @property
+    def ordinal(self) -> float:
+        """mu - 3 sigma: a conservative estimate of skill."""
+        return self.mu - 3 * self.sigma
+
+
+def openskill_ratings(names: Sequence[str], matches: Iterable[SeatedResult]) -> list[SkillRating]:
+    """Incremental Plackett–Luce ratings (the ``openskill`` package), in match order.
+
+    Each match ranks its seats by return (ties share a rank); an agent in several seats
+    of one match is rated once, by its best seat."""
+    from openskill.models import PlackettLuce
+
+    model = PlackettLuce()
+    ratings = [model.rating(name=name) for name in names]
+    for seats, result in matches:
+        best: dict[int, float] = {}
+        for seat, agent in enumerate(seats):
+            best[agent] = max(best.get(agent, -math.inf), result.returns[seat])
+        if len(best) < 2:
+            continue
+        agents = list(best)
+        order = sorted({-v for v in best.values()})
+        ranks = [float(order.index(-best[a])) for a in agents]
+        teams = model.rate([[ratings[a]] for a in agents], ranks=ranks)
+        for a, team in zip(agents, teams, strict=True):
+            ratings[a] = team[0]
+    return [SkillRating(names[k], float(r.mu), float(r.sigma)) for k, r in enumerate(ratings)]
