@@ -263,6 +263,39 @@ def run(
 
 
 @app.command()
+def solve(
+    game: Annotated[str, typer.Argument(help="Game id (see `redqueen games`).")],
+    algorithm: Annotated[
+        str, typer.Option(help="cfr, cfr+, linear_cfr or dcfr (vectorised on the game tree).")
+    ] = "cfr+",
+    iterations: Annotated[int, typer.Option(help="Iterations to run.")] = 1000,
+    param: Annotated[list[str] | None, typer.Option(help="Game parameter key=value.")] = None,
+    algo_param: Annotated[
+        list[str] | None, typer.Option(help="Algorithm parameter key=value (e.g. alpha=1.5).")
+    ] = None,
+    eval_every: Annotated[int, typer.Option(help="Measure exploitability every K iterations.")] = 0,
+    out_path: Annotated[
+        Path | None, typer.Option("--out", help="Where to save the average policy (JSON).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+) -> None:
+    """Solve a game with the CFR family; print exploitability by iteration, save the policy."""
+    from redqueen.solve.command import solve_command
+
+    solve_command(
+        game,
+        algorithm,
+        iterations,
+        _params(param),
+        eval_every,
+        out_path,
+        as_json,
+        out,
+        algorithm_params=_params(algo_param),
+    )
+
+
+@app.command()
 def report(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
 ) -> None:

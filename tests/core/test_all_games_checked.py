@@ -4,6 +4,7 @@ tests check other parameters)."""
 from __future__ import annotations
 
 import pytest
+from example_params import example_params
 
 import redqueen
 from redqueen.games import check_game, registered
@@ -18,9 +19,6 @@ SETTINGS: dict[str, dict[str, int]] = {
 
 @pytest.mark.parametrize("game_id", registered())
 def test_check_game(game_id: str) -> None:
-    params: dict[str, object] = {"index": 7} if game_id == "ordinal_2x2" else {}
-    if game_id == "matrix":
-        params = {"payoffs": [[[1, -1], [-1, 1]], [[-1, 1], [1, -1]]]}
-    game = redqueen.make(game_id, **params)
+    game = redqueen.make(game_id, **example_params(game_id))
     report = check_game(game, **SETTINGS.get(game_id, {"n_games": 300}))
     assert report.states_visited > report.games_played

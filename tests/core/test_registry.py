@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from example_params import example_params
 from toy_games import CoinGuessGame
 
 import redqueen
@@ -38,13 +39,9 @@ def test_unknown_parameter_lists_the_valid_ones() -> None:
     assert "rouns" in str(info.value)
 
 
-def _default_params(game_id: str) -> dict[str, object]:
-    return {"index": 1} if game_id == "ordinal_2x2" else {}
-
-
 @pytest.mark.parametrize("game_id", sorted(EXPECTED - {"matrix"}))
 def test_spec_rebuilds_the_same_game(game_id: str) -> None:
-    game = redqueen.make(game_id, **_default_params(game_id))
+    game = redqueen.make(game_id, **example_params(game_id))
     assert game.spec.id == game_id
     json.dumps(dict(game.spec.params))  # parameters are plain data
     again = redqueen.make(game.spec.id, **game.spec.params)

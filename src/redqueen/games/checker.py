@@ -216,7 +216,8 @@ def _check_texts(state: State, player: int, legal: list[int]) -> None:
 def _check_illegal_rejected(game: Game, state: State) -> None:
     player = state.current_player()
     legal = state.legal_actions(0) if player == SIMULTANEOUS else state.legal_actions()
-    candidates = [-1, game.spec.num_distinct_actions + 7]
+    beyond = max(game.spec.num_distinct_actions, game.spec.max_chance_outcomes, *legal) + 7
+    candidates = [-1, beyond]
     candidates += [a for a in range(game.spec.num_distinct_actions) if a not in legal][:1]
     before = _fingerprint(state)
     for bad in candidates:

@@ -217,6 +217,12 @@ class State(ABC):
         games without one raise."""
         raise RedqueenError(f"{self._game.id} has no tensor view of its information states")
 
+    def invalid_moves(self) -> tuple[int, ...]:
+        """Per seat: invalid moves that the game itself judged and handled by its rules
+        (text-only games, e.g. TextArena's warn-then-lose rule). Structured games reject an
+        illegal action before it reaches the state, so this is all zeros for them."""
+        return (0,) * self._game.num_players
+
     def apply_text_action(self, text: str, player: int | None = None) -> None:
         """Move by text. For structured games: ``parse_action`` then ``apply_action`` (so a
         text that names no legal move raises ``ParseActionError`` and changes nothing).

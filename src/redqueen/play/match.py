@@ -187,12 +187,13 @@ class _Match:
 
     def result(self) -> MatchResult:
         history = self.state.history()
+        judged = self.state.invalid_moves()  # invalid moves the game handled by its rules
         return MatchResult(
             game=self.game.id,
             seed=self.seed,
             returns=tuple(float(r) for r in self.state.returns()),
             length=len(history),
-            invalid_moves=tuple(self.invalid),
+            invalid_moves=tuple(a + b for a, b in zip(self.invalid, judged, strict=True)),
             trajectory=tuple(history),
             agents=tuple(a.spec().label() for a in self.agents),
         )
