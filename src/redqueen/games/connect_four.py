@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+import numpy as np
+
 from redqueen.errors import InvalidParameterError
 from redqueen.games.core import TERMINAL, Game, GameSpec, State
 
@@ -103,6 +105,11 @@ class ConnectFourGame(Game):
 
     def player_name(self, player: int) -> str:
         return f"player {player} ({MARKS[player]})"
+
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """``(3, rows, columns)``: planes x rows x columns, as OpenSpiel's observation
+        tensor."""
+        return (3, self.rows, self.columns)
 
     def has_line(self, discs: int) -> bool:
         """Whether the bitboard ``discs`` holds ``x_in_row`` discs in a line."""
@@ -196,6 +203,15 @@ class ConnectFourState(State):
     def information_state_key(self, player: int) -> Hashable:
         # Perfect information: the board and the player to move identify the position.
         return (self._player, self._discs[0], self._discs[1])
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """The grid as OpenSpiel's ``connect_four`` observation tensor: planes x (player
+        0's discs), o (player 1's), empty, each ``rows x columns`` with row 0 at the bottom.
+        The same for both seats; the grid alone determines the player to move (or that the
+        game is over), so equal keys give equal tensors and different keys different ones."""
+        game = self._game
+        owners = np.array(self.cell_owners(), dtype=np.int8).reshape(game.rows, game.columns)
+        return np.stack([owners == 0, owners == 1, owners < 0]).astype(np.float32)
 
     def observation_text(self, player: int) -> str:
         game = self._game

@@ -22,7 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
-from redqueen.errors import InvalidParameterError
+import numpy as np
+
+from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.games.core import CHANCE, TERMINAL, ChanceMode, Game, GameSpec, State
 
 PASS = 0
@@ -69,6 +71,10 @@ class KuhnPokerGame(Game):
 
     def new_initial_state(self) -> KuhnPokerState:
         return KuhnPokerState(self)
+
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """``(6 * players - 1,)``, as OpenSpiel's ``kuhn_poker``."""
+        return (6 * self.num_players - 1,)
 
     def rules_text(self) -> str:
         n = self.num_players
@@ -202,6 +208,23 @@ class KuhnPokerState(State):
     def information_state_key(self, player: int) -> Hashable:
         """(own card id or None, betting actions so far): OpenSpiel's partition."""
         return (self.private_card(player), tuple(self._actions))
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """OpenSpiel's layout, so that the two libraries' tensors are equal: one-hot seat
+        (n), one-hot own card (n + 1; zeros before it is dealt), then one pair per betting
+        slot (2n - 1 slots): (1, 0) pass, (0, 1) bet, (0, 0) not played yet. Within a seat,
+        equal keys give equal tensors and different keys different ones."""
+        n = self._n
+        if isinstance(player, bool) or not isinstance(player, int) or not 0 <= player < n:
+            raise RedqueenError(f"players are 0..{n - 1}; got {player!r}")
+        out = np.zeros(6 * n - 1, dtype=np.float32)
+        out[player] = 1.0
+        if player < len(self._cards):
+            out[n + self._cards[player]] = 1.0
+        base = 2 * n + 1
+        for i, a in enumerate(self._actions):
+            out[base + 2 * i + a] = 1.0
+        return out
 
     @property
     def pot(self) -> int:

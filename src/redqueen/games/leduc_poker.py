@@ -22,6 +22,9 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+import numpy as np
+
+from redqueen.errors import RedqueenError
 from redqueen.games.core import CHANCE, TERMINAL, ChanceMode, Game, GameSpec, State
 
 FOLD = 0
@@ -60,6 +63,10 @@ class LeducPokerGame(Game):
 
     def new_initial_state(self) -> LeducPokerState:
         return LeducPokerState(self)
+
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """``(34,)``: OpenSpiel's 30 entries, then 4 for whose turn it is."""
+        return (34,)
 
     def rules_text(self) -> str:
         return (
@@ -245,6 +252,31 @@ class LeducPokerState(State):
             tuple(self._rounds[1]),
             self._cur,
         )
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """The first 30 entries are OpenSpiel's ``leduc_poker`` tensor: one-hot seat (2),
+        own card (6) and public card (6; zeros until dealt), then 4 slots per betting round
+        of 2 entries each: (1, 0) call, (0, 1) raise, (0, 0) fold or not played yet. The last
+        4 are one-hot whose turn it is (chance, player 0, player 1, game over), the part of
+        the key OpenSpiel's tensor leaves out (it tells a player's own deal from the end of
+        the deal, and a fold from a raise still to be answered). Within a seat, equal keys
+        give equal tensors and different keys different ones."""
+        if isinstance(player, bool) or not isinstance(player, int) or player not in (0, 1):
+            raise RedqueenError(f"players are 0 and 1; got {player!r}")
+        out = np.zeros(34, dtype=np.float32)
+        out[player] = 1.0
+        if player < len(self._private):
+            out[2 + self._private[player]] = 1.0
+        if self._public >= 0:
+            out[8 + self._public] = 1.0
+        for r, seq in enumerate(self._rounds):
+            base = 14 + 8 * r
+            for i, a in enumerate(seq):
+                if a != FOLD:
+                    out[base + 2 * i + (a == RAISE)] = 1.0
+        cur = self._cur
+        out[30 + (0 if cur == CHANCE else 3 if cur == TERMINAL else 1 + cur)] = 1.0
+        return out
 
     def _action_text(self, player: int, action: int) -> str:
         if player == CHANCE:

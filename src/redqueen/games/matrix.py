@@ -131,6 +131,11 @@ class MatrixGame(Game):
     def new_initial_state(self) -> MatrixState:
         return MatrixState(self)
 
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """``(2 + m + n,)``: the seat, then the row and the column action once played."""
+        m, n = self._num_actions
+        return (2 + m + n,)
+
     # ---- text ----------------------------------------------------------------------------
 
     def payoff_table(self) -> str:
@@ -228,6 +233,19 @@ class MatrixState(State):
 
     def information_state_key(self, player: int) -> Hashable:
         return () if self._joint is None else self._joint
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """One-hot seat (2), then one-hot row action (m) and column action (n), all zeros
+        until both have played. Within a seat, equal keys give equal tensors and different
+        keys different ones."""
+        seat = _check_seat(player)
+        m, n = self._game._num_actions
+        out = np.zeros(2 + m + n, dtype=np.float32)
+        out[seat] = 1.0
+        if self._joint is not None:
+            out[2 + self._joint[0]] = 1.0
+            out[2 + m + self._joint[1]] = 1.0
+        return out
 
     def observation_text(self, player: int) -> str:
         game = self._game

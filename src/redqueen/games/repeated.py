@@ -37,6 +37,8 @@ import numbers
 from collections.abc import Hashable, Mapping
 from typing import Any
 
+import numpy as np
+
 from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
 from redqueen.games.core import (
     CHANCE,
@@ -145,6 +147,17 @@ class RepeatedGame(Game):
 
     def new_initial_state(self) -> RepeatedState:
         return RepeatedState(self)
+
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """``(6 + H * (n0 + n1),)``, plus ``(H + 1) * k`` with noise, where ``H`` is the
+        most rounds a play can have (``rounds``, or ``max_rounds`` with a continuation
+        probability), ``n0``/``n1`` the seats' numbers of actions and ``k`` the larger."""
+        horizon = self.rounds if self.continuation is None else self.max_rounds
+        assert horizon is not None
+        size = 6 + horizon * (self._n[0] + self._n[1])
+        if self.noise > 0:
+            size += (horizon + 1) * max(self._n)
+        return (size,)
 
     def player_name(self, player: int) -> str:
         return self.stage.player_name(player)
@@ -375,6 +388,39 @@ class RepeatedState(State):
             return (self._phase, executed)
         pending = None if self._pending is None else self._pending[player]
         return (self._phase, executed, tuple(self._intended[player]), pending)
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """The whole history, not a window, so that within a seat equal keys give equal
+        tensors and different keys different ones: one-hot seat (2), one-hot phase (4:
+        decide, noise, continue, over), then for each round of the horizon ``H`` the
+        executed actions of both seats (one-hot, ``n0 + n1`` entries; zeros for rounds not
+        played). With noise, then this seat's intended action of each round (``H`` slots of
+        ``k = max(n0, n1)``) and its pending intended action at a noise node (``k``)."""
+        if player not in (0, 1):
+            raise RedqueenError(f"players are 0 and 1; got {player!r}")
+        game = self._game
+        n0, n1 = game._n
+        horizon = game.rounds if game.continuation is None else game.max_rounds
+        assert horizon is not None
+        out = np.zeros(game.information_state_tensor_shape(), dtype=np.float32)
+        out[player] = 1.0
+        out[2 + self._phase] = 1.0
+        width = n0 + n1
+        played = len(self._executed)
+        if played:
+            executed = np.array(self._executed, dtype=np.int64)
+            starts = 6 + width * np.arange(played)
+            out[starts + executed[:, 0]] = 1.0
+            out[starts + n0 + executed[:, 1]] = 1.0
+        if game.noise > 0:
+            k = max(n0, n1)
+            base = 6 + horizon * width
+            intended = self._intended[player]
+            if intended:
+                out[base + k * np.arange(len(intended)) + np.array(intended)] = 1.0
+            if self._pending is not None:
+                out[base + horizon * k + self._pending[player]] = 1.0
+        return out
 
     # ---- text ----------------------------------------------------------------------------
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+import numpy as np
+
 from redqueen.games.core import TERMINAL, Game, GameSpec, State
 
 NUM_CELLS = 9
@@ -90,6 +92,10 @@ class TicTacToeGame(Game):
     def rules_text(self) -> str:
         return _RULES
 
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """``(3, 3, 3)``: planes x rows x columns, as OpenSpiel's observation tensor."""
+        return (3, 3, 3)
+
     def player_name(self, player: int) -> str:
         return f"player {player} ({MARKS[player]})"
 
@@ -142,6 +148,17 @@ class TicTacToeState(State):
     def information_state_key(self, player: int) -> Hashable:
         # Perfect information: the board and the player to move identify the position.
         return (self._player, self._marks[0], self._marks[1])
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """The board as OpenSpiel's ``tic_tac_toe`` observation tensor: planes empty, o,
+        x, each 3 x 3 with cell ids row-major from the top-left. The same for both seats;
+        the board alone determines the player to move (or that the game is over), so equal
+        keys give equal tensors and different keys different ones."""
+        x, o = self._marks
+        out = np.zeros((3, NUM_CELLS), dtype=np.float32)
+        for c in range(NUM_CELLS):
+            out[2 if x >> c & 1 else 1 if o >> c & 1 else 0, c] = 1.0
+        return out.reshape(3, 3, 3)
 
     def observation_text(self, player: int) -> str:
         lines = [
