@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.optimize import minimize
 
 from redqueen.errors import InvalidParameterError
 from redqueen.measure.standings import SeatedResult
@@ -81,21 +80,37 @@ def fit_bradley_terry(
     i, j, g, s = iu[0][keep], iu[1][keep], g[keep], s[keep]
     precision = 1.0 / prior_sd**2
 
-    def objective(r: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+    def objective(r: NDArray[np.float64]) -> float:
         d = _SCALE * (r[i] - r[j])
         # log p = -log(1 + e^-d), log(1 - p) = -log(1 + e^d)
-        nll = float(np.sum(s * np.logaddexp(0, -d) + (g - s) * np.logaddexp(0, d)))
-        p = 0.5 * (1 + np.tanh(d / 2))  # the logistic function, without overflow
-        gd = _SCALE * (g * p - s)  # d nll / d r_i
-        grad: NDArray[np.float64] = np.bincount(i, gd, n) - np.bincount(j, gd, n).astype(float)
-        nll += 0.5 * precision * float(r @ r)
-        grad += precision * r
-        return nll, grad
+        nll = np.sum(s * np.logaddexp(0, -d) + (g - s) * np.logaddexp(0, d))
+        return float(nll + 0.5 * precision * (r @ r))
 
-    fit = minimize(
-        objective, np.zeros(n), jac=True, method="L-BFGS-B", options={"ftol": 1e-14, "gtol": 1e-9}
-    )
-    ratings: NDArray[np.float64] = fit.x - fit.x.mean()
+    # Newton's method: the objective is convex and n is small, so a few damped steps with
+    # the exact Hessian reach machine precision.
+    r = np.zeros(n)
+    value = objective(r)
+    for _ in range(100):
+        d = _SCALE * (r[i] - r[j])
+        p = 0.5 * (1 + np.tanh(d / 2))  # the logistic function, without overflow
+        gd = _SCALE * (g * p - s)
+        grad = np.bincount(i, gd, n) - np.bincount(j, gd, n) + precision * r
+        w = _SCALE**2 * g * p * (1 - p)
+        hess = np.diag(np.bincount(i, w, n) + np.bincount(j, w, n) + precision)
+        np.add.at(hess, (i, j), -w)
+        np.add.at(hess, (j, i), -w)
+        step = np.linalg.solve(hess, grad)
+        t = 1.0
+        while True:
+            candidate = r - t * step
+            new_value = objective(candidate)
+            if new_value <= value or t < 1e-8:
+                break
+            t /= 2
+        r, improvement, value = candidate, value - new_value, new_value
+        if improvement < 1e-12 * max(1.0, abs(value)) and float(np.abs(step).max()) < 1e-9:
+            break
+    ratings: NDArray[np.float64] = r - r.mean()
     return ratings
 
 
