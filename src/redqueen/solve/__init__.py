@@ -1,7 +1,9 @@
 """Solvers: the tree compiler, tabular policies, best responses and exploitability, the
 CFR family, and normal-form equilibria and dynamics.
 
-Names are imported on first use, so ``import redqueen.solve`` stays cheap.
+Names are imported on first use, so ``import redqueen.solve`` stays cheap. No module here
+is named like a function it exports (importing a submodule binds its name on the package,
+which would shadow the function).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ _EXPORTS = {
     "SolveResult": "cfr",
     "ALGORITHMS": "cfr",
     "mccfr": "mccfr",
-    # normal form (normal_form.py, dynamics.py, alpharank.py, nash_averaging.py)
+    # normal form (normal_form.py, dynamics.py, alpharank.py, averaging.py)
     "zero_sum_nash": "normal_form",
     "ZeroSumSolution": "normal_form",
     "bimatrix_equilibria": "normal_form",
@@ -32,7 +34,8 @@ _EXPORTS = {
     "replicator_dynamics": "dynamics",
     "projected_replicator_dynamics": "dynamics",
     "alpha_rank": "alpharank",
-    "nash_averaging": "nash_averaging",
+    "nash_averaging": "averaging",
+    "is_nash_equilibrium": "normal_form",
 }
 
 __all__ = sorted(_EXPORTS)
@@ -42,4 +45,6 @@ def __getattr__(name: str) -> Any:
     if name not in _EXPORTS:
         raise AttributeError(f"module 'redqueen.solve' has no attribute {name!r}")
     module = importlib.import_module(f"redqueen.solve.{_EXPORTS[name]}")
-    return getattr(module, name)
+    value = getattr(module, name)
+    globals()[name] = value  # later lookups skip __getattr__
+    return value
