@@ -273,7 +273,9 @@ def solve(
     algo_param: Annotated[
         list[str] | None, typer.Option(help="Algorithm parameter key=value (e.g. alpha=1.5).")
     ] = None,
-    eval_every: Annotated[int, typer.Option(help="Measure exploitability every K iterations.")] = 0,
+    eval_every: Annotated[
+        int, typer.Option(help="Measure exploitability every K iterations (0: at the end).")
+    ] = 100,
     out_path: Annotated[
         Path | None, typer.Option("--out", help="Where to save the average policy (JSON).")
     ] = None,

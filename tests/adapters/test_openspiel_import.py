@@ -254,3 +254,16 @@ def test_documented_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
     example = re.findall(r"```python\n(.*?)```", doc, flags=re.S)[0]
     exec(compile(example, "docs/adapters/openspiel.md", "exec"), {"__name__": "docs"})
     assert "15" in capsys.readouterr().out
+
+
+def test_our_solvers_run_unchanged_on_an_imported_game() -> None:
+    from redqueen.solve import exploitability, solve
+
+    wrapped = redqueen.make("openspiel:kuhn_poker")
+    native = redqueen.make("kuhn_poker")
+    ours = solve(wrapped, "cfr+", iterations=300)
+    reference = solve(native, "cfr+", iterations=300)
+    assert exploitability(wrapped, ours.average_policy) < 1e-3
+    assert exploitability(wrapped, ours.average_policy) == pytest.approx(
+        exploitability(native, reference.average_policy), abs=1e-12
+    )

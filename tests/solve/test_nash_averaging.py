@@ -143,3 +143,9 @@ def test_the_package_exports_the_function_not_a_module() -> None:
 
     assert callable(solve_package.nash_averaging)
     assert callable(solve_package.alpha_rank)
+
+
+def test_mccfr_is_exported_as_the_function() -> None:
+    import redqueen.solve as solve_package
+
+    assert callable(solve_package.mccfr)

@@ -12,7 +12,7 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    # extensive form (tree.py, policy.py, best_response.py, cfr.py, mccfr.py)
+    # extensive form (tree.py, policy.py, best_response.py, cfr.py, monte_carlo.py)
     "GameTree": "tree",
     "compile_game": "tree",
     "TabularPolicy": "policy",
@@ -24,7 +24,7 @@ _EXPORTS = {
     "solve": "cfr",
     "SolveResult": "cfr",
     "ALGORITHMS": "cfr",
-    "mccfr": "mccfr",
+    "mccfr": "monte_carlo",
     # normal form (normal_form.py, dynamics.py, alpharank.py, averaging.py)
     "zero_sum_nash": "normal_form",
     "ZeroSumSolution": "normal_form",
