@@ -10,6 +10,7 @@ redqueen report RUN_DIR                      rebuild a run's HTML report
 from __future__ import annotations
 
 import json
+import secrets
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -116,15 +117,22 @@ def play(
     opponent: Annotated[str, typer.Option(help="Agent in every other seat.")] = "random",
     seat: Annotated[int, typer.Option(help="Your seat (0 moves first).")] = 0,
     param: Annotated[list[str] | None, typer.Option(help="Game parameter key=value.")] = None,
-    seed: Annotated[int, typer.Option(help="Seed for chance and the opponents.")] = 0,
+    seed: Annotated[
+        int | None, typer.Option(help="Seed for chance and the opponents (default: random).")
+    ] = None,
 ) -> None:
     """Play a game against an agent in the terminal."""
     g = make(game, **_params(param))
+    if seed is None:
+        seed = secrets.randbelow(2**31)
     if not 0 <= seat < g.num_players:
         raise InvalidParameterError(f"--seat {seat}: allowed seats are 0..{g.num_players - 1}")
     agents = [parse_agent(opponent) for _ in range(g.num_players)]
     agents[seat] = HumanAgent()
-    out.print(f"[bold]{game}[/] — you are seat {seat}; type a move's name or #number.")
+    out.print(
+        f"[bold]{game}[/] — you are seat {seat}; type a move's name or #number "
+        f"(seed {seed}: --seed {seed} replays this game)."
+    )
     out.print(g.rules_text(), highlight=False, markup=False)
     try:
         result = play_match(g, agents, seed)

@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from redqueen.agents.registry import agent_kinds, make_agent, parse_agent_spec
 from redqueen.errors import RedqueenError
-from redqueen.games.registry import make, registered
+from redqueen.games.registry import make, namespaces, registered
 
 
 class RecipeError(RedqueenError, ValueError):
@@ -41,8 +41,12 @@ class GameConfig(BaseModel):
     @field_validator("id")
     @classmethod
     def _known_game(cls, value: str) -> str:
+        prefix, colon, _ = value.partition(":")
+        if colon and prefix in namespaces():
+            return value  # a wrapped library's game: _buildable checks the name
         if value not in registered():
-            raise ValueError(f"unknown game {value!r}; allowed: {', '.join(registered())}")
+            allowed = [*registered(), *(f"{p}:NAME" for p in namespaces())]
+            raise ValueError(f"unknown game {value!r}; allowed: {', '.join(allowed)}")
         return value
 
     @model_validator(mode="after")
@@ -119,7 +123,16 @@ class TournamentRecipe(BaseModel):
 
     @model_validator(mode="after")
     def _enough_agents(self) -> TournamentRecipe:
-        players = make(self.game.id, **self.game.params).num_players
+        game = make(self.game.id, **self.game.params)
+        for k, a in enumerate(self.agents):
+            try:
+                make_agent(a.kind, **a.params).check_game(game)
+            except RedqueenError as err:
+                raise ValueError(f"agents[{k}] ({a.kind}) cannot play {game.id}: {err}") from None
+        named = [a.name for a in self.agents if a.name]
+        if len(set(named)) != len(named):
+            raise ValueError(f"agent names must be unique; got {named}")
+        players = game.num_players
         if not self.self_play and len(self.agents) < players:
             raise ValueError(
                 f"{self.game.id} has {players} seats but only {len(self.agents)} agents are "

@@ -28,10 +28,15 @@ class InvalidParameterError(RedqueenError, ValueError):
 class IllegalActionError(RedqueenError, ValueError):
     """An action that is not legal in the current state. The state is left unchanged."""
 
-    def __init__(self, action: object, player: int, legal: list[tuple[int, str]]) -> None:
+    def __init__(
+        self, action: object, player: int, legal: list[tuple[int, str]], reason: str = ""
+    ) -> None:
         self.action = action
         self.player = player
         self.legal = legal
+        if reason:
+            super().__init__(f"illegal action {action!r}: {reason}")
+            return
         listing = ", ".join(f"{a} ({t})" for a, t in legal) or "(none)"
         super().__init__(f"illegal action {action!r} for player {player}; legal: {listing}")
 

@@ -20,12 +20,16 @@ from redqueen.config import Recipe
 from redqueen.games.registry import make
 from redqueen.measure.ratings import EloRating, elo_ratings
 from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
+from redqueen.measure.statistics import finite_or_none
 from redqueen.play.match import MatchResult
 from redqueen.play.runners import run_matches
 from redqueen.play.schedule import ScheduledMatch, round_robin
 from redqueen.play.tournament import agent_names
 from redqueen.report.html import write_report
 from redqueen.store.run_store import RunStore
+
+RESUMABLE_CHANGES = ("workers", "description")
+"""Recipe fields that do not change any result: a run may resume with other values."""
 
 ProgressHook = Callable[[int, int], None]
 """Called with (matches done, matches in the schedule) as the run advances."""
@@ -64,11 +68,22 @@ class RunSummary:
 
 
 def build_agents(recipe: Recipe) -> tuple[list[Agent], list[str]]:
+    """The recipe's agents and their display names: the given ``name``, else the spec
+    label, made unique with ``#2``, ``#3``... (given names are kept as they are)."""
     agents = [make_agent(a.kind, **a.params) for a in recipe.agents]
-    names = agent_names(agents)
-    for i, a in enumerate(recipe.agents):
+    labels = agent_names(agents)
+    taken = {a.name for a in recipe.agents if a.name}
+    names: list[str] = []
+    for a, label in zip(recipe.agents, labels, strict=True):
         if a.name:
-            names[i] = a.name
+            names.append(a.name)
+            continue
+        name, k = label, 1
+        while name in taken:
+            k += 1
+            name = f"{label}#{k}"
+        taken.add(name)
+        names.append(name)
     return agents, names
 
 
@@ -91,7 +106,7 @@ def run_recipe(
     try:
         done_keys: set[str] = set()
         if store is not None:
-            store.bind_config(recipe.model_dump(mode="json"))
+            store.bind_config(recipe.model_dump(mode="json"), ignore=RESUMABLE_CHANGES)
             store.record_agents(names, [a.model_dump(mode="json") for a in recipe.agents])
             store.set_meta("scheduled_matches", total)
             done_keys = store.completed_keys()
@@ -138,10 +153,10 @@ def run_recipe(
         summary.report = write_report(out_dir)
         results = Path(out_dir) / "results.json"
         tmp = results.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(summary.to_dict(), indent=2))
+        tmp.write_text(json.dumps(summary.to_dict(), indent=2, allow_nan=False))
         tmp.replace(results)
     return summary
 
 
 def _nan_to_none(rows: list[list[float]]) -> list[list[float | None]]:
-    return [[None if v != v else v for v in row] for row in rows]
+    return [[finite_or_none(v) for v in row] for row in rows]

@@ -74,6 +74,11 @@ class Agent(ABC):
         """Async form of ``act``, for agents that wait on I/O."""
         return self.act(obs)
 
+    def check_game(self, game: Game) -> None:  # noqa: B027 - optional hook
+        """Raise :class:`~redqueen.errors.RedqueenError` saying why, if this agent cannot
+        play ``game`` (a search agent on an imperfect-information game, say). Matches and
+        recipes call it before the first move."""
+
     def reset(self) -> None:  # noqa: B027 - optional hook
         """Called before each episode; stateful agents clear their memory here."""
 

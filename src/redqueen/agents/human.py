@@ -1,9 +1,10 @@
 """A person at the terminal: shows the view and the legal moves, reads a move.
 
 Input is matched against the legal moves by name (exact, then case- and
-whitespace-insensitive, then a unique prefix) or by number in the printed list;
-anything else gets a message naming the legal moves and a new prompt. ``?`` reprints
-the view; ``quit`` (or end of input) stops the game with :class:`HumanQuit`.
+whitespace-insensitive, then a unique prefix), by ``#k`` for the k-th move in the printed
+list, or by a bare action id; anything else gets a message naming the legal moves and a
+new prompt. In text-only games (no listed moves) the text is sent to the game as it is.
+``?`` reprints the view; ``quit`` (or end of input) stops the game with :class:`HumanQuit`.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ class HumanAgent(Agent):
     def spec(self) -> AgentSpec:
         return AgentSpec("human")
 
-    def act(self, obs: Observation) -> int:
+    def act(self, obs: Observation) -> int | str:
         self._show(obs)
         while True:
             try:
@@ -47,6 +48,10 @@ class HumanAgent(Agent):
                 raise HumanQuit("quit at the prompt")
             if text in ("?", "help"):
                 self._show(obs)
+                continue
+            if obs.game.spec.text_actions:
+                if text:
+                    return text
                 continue
             if text.startswith("#") and text[1:].isdigit():
                 i = int(text[1:])
@@ -64,5 +69,8 @@ class HumanAgent(Agent):
     def _show(self, obs: Observation) -> None:
         self._output("")
         self._output(obs.text)
+        if obs.game.spec.text_actions:
+            self._output("type your move as text (the game says what it accepts)")
+            return
         moves = "  ".join(f"#{i}: {name}" for i, name in enumerate(obs.legal_action_texts, start=1))
         self._output(f"legal moves: {moves}")

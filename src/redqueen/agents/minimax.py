@@ -188,6 +188,9 @@ class MinimaxAgent(Agent):
             return best[int(obs.rng.integers(len(best)))]
         return best[0]
 
+    def check_game(self, game: Game) -> None:
+        _require_supported(game)
+
     def search(self, state: State) -> SearchResult:
         """Search below ``state`` (not changed) and score each move of the player to move."""
         game = state.game

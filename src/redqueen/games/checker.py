@@ -214,25 +214,33 @@ def _check_texts(state: State, player: int, legal: list[int]) -> None:
 
 
 def _check_illegal_rejected(game: Game, state: State) -> None:
+    """Each seat that moves here is offered actions outside its legal set: a negative id,
+    an id beyond every action and chance outcome, and an in-range id that is not legal."""
     player = state.current_player()
-    legal = state.legal_actions(0) if player == SIMULTANEOUS else state.legal_actions()
-    beyond = max(game.spec.num_distinct_actions, game.spec.max_chance_outcomes, *legal) + 7
-    candidates = [-1, beyond]
-    candidates += [a for a in range(game.spec.num_distinct_actions) if a not in legal][:1]
+    simultaneous = player == SIMULTANEOUS
+    seats = range(game.num_players) if simultaneous else [player]
     before = _fingerprint(state)
-    for bad in candidates:
-        try:
-            if player == SIMULTANEOUS:
-                joint = [state.legal_actions(p)[0] for p in range(game.num_players)]
-                joint[0] = bad
-                state.apply_joint_action(joint)
+    for seat in seats:
+        legal = state.legal_actions(seat) if simultaneous else state.legal_actions()
+        spec = game.spec
+        beyond = max(spec.num_distinct_actions, spec.max_chance_outcomes, *legal) + 7
+        candidates = [-1, beyond]
+        candidates += [a for a in range(spec.num_distinct_actions) if a not in legal][:1]
+        for bad in candidates:
+            try:
+                if simultaneous:
+                    joint = [state.legal_actions(p)[0] for p in range(game.num_players)]
+                    joint[seat] = bad
+                    state.apply_joint_action(joint)
+                else:
+                    state.apply_action(bad)
+            except IllegalActionError as err:
+                _require(str(err) != "", "IllegalActionError without a message", state)
             else:
-                state.apply_action(bad)
-        except IllegalActionError as err:
-            _require(str(err) != "", "IllegalActionError without a message", state)
-        else:
-            _fail(f"illegal action {bad} was accepted (legal: {legal})", state)
-        _require(_fingerprint(state) == before, f"rejected action {bad} changed the state", state)
+                _fail(f"illegal action {bad} of seat {seat} was accepted (legal: {legal})", state)
+            _require(
+                _fingerprint(state) == before, f"rejected action {bad} changed the state", state
+            )
 
 
 def _check_clone_independence(state: State, rng: np.random.Generator) -> None:

@@ -236,7 +236,7 @@ class State(ABC):
         self.apply_action(self.parse_action(text, player))
 
     def __str__(self) -> str:
-        """The full state, hidden information included (for debugging and logs)."""
+        """A text of the state for logs: player 0's view unless the game shows more."""
         return self.observation_text(0)
 
     # ---- public API -----------------------------------------------------------------
@@ -270,6 +270,11 @@ class State(ABC):
         be given.
         """
         current = self.current_player()
+        if player is not None and player != CHANCE and not 0 <= player < self._game.num_players:
+            raise RedqueenError(
+                f"no player {player} in {self._game.id}; players are "
+                f"0..{self._game.num_players - 1} (or CHANCE={CHANCE})"
+            )
         if current == TERMINAL:
             return []
         if player is None:
@@ -299,8 +304,10 @@ class State(ABC):
                 "this is a simultaneous node: use apply_joint_action with one action per seat"
             )
         if player == TERMINAL:
-            raise IllegalActionError(action, player, [])
+            raise IllegalActionError(action, player, [], reason="the game is over")
         try:
+            if isinstance(action, bool):
+                raise TypeError
             action = operator.index(action)
         except TypeError:
             raise IllegalActionError(action, player, self._legal_listing(player)) from None
@@ -321,6 +328,8 @@ class State(ABC):
         joint: list[int] = []
         for player, action in enumerate(actions):
             try:
+                if isinstance(action, bool):
+                    raise TypeError
                 a = operator.index(action)
             except TypeError:
                 raise IllegalActionError(action, player, self._legal_listing(player)) from None

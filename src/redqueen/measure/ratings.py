@@ -28,6 +28,7 @@ from numpy.typing import NDArray
 
 from redqueen.errors import InvalidParameterError
 from redqueen.measure.standings import SeatedResult
+from redqueen.measure.statistics import finite_or_none
 
 _SCALE = math.log(10) / 400.0
 
@@ -41,8 +42,12 @@ class EloRating:
     games: int
 
     def to_dict(self) -> dict[str, Any]:
-        return {"agent": self.name, "elo": self.elo, "ci95": [self.low, self.high],
-                "games": self.games}  # fmt: skip
+        return {
+            "agent": self.name,
+            "elo": self.elo,
+            "ci95": [finite_or_none(self.low), finite_or_none(self.high)],
+            "games": self.games,
+        }
 
 
 def pairwise_scores(

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from redqueen.measure.statistics import MeanCI, WinDrawLoss, mean_ci, outcome
+from redqueen.measure.statistics import MeanCI, WinDrawLoss, finite_or_none, mean_ci, outcome
 from redqueen.play.match import MatchResult
 from redqueen.play.tournament import TournamentResult
 
@@ -32,12 +32,12 @@ class Standing:
         return {
             "agent": self.name,
             "games": self.returns.n,
-            "mean_return": self.returns.mean,
-            "ci95": [self.returns.low, self.returns.high],
+            "mean_return": finite_or_none(self.returns.mean),
+            "ci95": [finite_or_none(self.returns.low), finite_or_none(self.returns.high)],
             "wins": self.record.wins,
             "draws": self.record.draws,
             "losses": self.record.losses,
-            "score": self.record.score,
+            "score": finite_or_none(self.record.score),
             "invalid_moves": self.invalid_moves,
         }
 

@@ -16,6 +16,11 @@ import numpy as np
 from scipy import stats
 
 
+def finite_or_none(x: float) -> float | None:
+    """``x``, or None where it is NaN or infinite (JSON has no NaN)."""
+    return x if math.isfinite(x) else None
+
+
 @dataclass(frozen=True)
 class MeanCI:
     mean: float

@@ -110,6 +110,7 @@ class _Match:
         self.text_actions = game.spec.text_actions
         self.state = game.new_initial_state()
         for agent in {id(a): a for a in self.agents}.values():
+            agent.check_game(game)
             agent.reset()
 
     def movers(self) -> list[int]:

@@ -19,7 +19,7 @@ import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,19 +90,25 @@ class RunStore:
 
     # ---- config ---------------------------------------------------------------------
 
-    def bind_config(self, config: dict[str, Any]) -> bool:
+    def bind_config(self, config: dict[str, Any], ignore: Collection[str] = ()) -> bool:
         """Record ``config`` for a new run, or check that a resumed run has the same one.
 
-        Returns True when the run already existed. Raises :class:`RunMismatchError` if the
-        directory holds a run of a different config.
+        Top-level fields in ``ignore`` (such as the number of workers) may differ between
+        the first run and a resumed one. Returns True when the run already existed. Raises
+        :class:`RunMismatchError`, naming the fields that differ, if the directory holds a
+        run of a different config.
         """
-        fingerprint = config_fingerprint(config)
+        kept = {k: v for k, v in config.items() if k not in ignore}
+        fingerprint = config_fingerprint(kept)
         row = self._db.execute("SELECT value FROM meta WHERE key='fingerprint'").fetchone()
         if row is not None:
             if row[0] != fingerprint:
+                before = {k: v for k, v in self.config().items() if k not in ignore}
+                fields = sorted(k for k in set(before) | set(kept) if before.get(k) != kept.get(k))
                 raise RunMismatchError(
-                    f"{self.dir} holds a run of a different config (fingerprint {row[0]}, "
-                    f"asked for {fingerprint}); choose another --out directory or delete it"
+                    f"{self.dir} holds a run of a different config (fields that differ: "
+                    f"{', '.join(fields) or '?'}); choose another --out directory, or delete "
+                    "this one to start again"
                 )
             return True
         with self._transaction():
@@ -162,10 +168,6 @@ class RunStore:
 
     def completed_keys(self) -> set[str]:
         return {r[0] for r in self._db.execute("SELECT key FROM matches")}
-
-    def count_matches(self) -> int:
-        row = self._db.execute("SELECT COUNT(*) FROM matches").fetchone()
-        return int(row[0])
 
     def matches(self) -> Iterator[tuple[ScheduledMatch, MatchResult]]:
         """Every stored match, in schedule order."""
