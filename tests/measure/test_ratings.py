@@ -89,6 +89,22 @@ def test_perfect_record_stays_finite_and_bad_input() -> None:
         elo_ratings(["a"], [], n_bootstrap=-1)
 
 
+def test_unanimous_records_keep_an_honest_interval() -> None:
+    # Every bootstrap resample of 20 wins is 20 wins; the interval must not collapse.
+    won = {r.name: r for r in elo_ratings(["a", "b"], _games(0, 1, 20, 0, 0), seed=3)}
+    assert won["a"].low < won["a"].elo - 100 and won["a"].high > won["a"].elo + 100
+    assert won["a"].low > won["b"].elo  # still clearly the stronger
+    drawn = {r.name: r for r in elo_ratings(["a", "b"], _games(0, 1, 0, 20, 0), seed=3)}
+    assert drawn["a"].elo == pytest.approx(1500)
+    assert drawn["a"].low < 1450 and drawn["a"].high > 1550
+    # With plenty of mixed results the interval is the bootstrap's, close to the Laplace
+    # one: +-1.96 standard errors of a binomial proportion, mapped to Elo points.
+    many = {r.name: r for r in elo_ratings(["a", "b"], _games(0, 1, 600, 0, 400), seed=3)}
+    p = 0.6
+    se_diff = 1 / math.sqrt(1000 * p * (1 - p)) / (math.log(10) / 400)
+    assert many["a"].high - many["a"].low == pytest.approx(1.96 * se_diff, rel=0.15)
+
+
 def test_multiplayer_matches_are_split_into_pairs() -> None:
     result = MatchResult("test", 0, (3.0, 1.0, 1.0), 1, (0, 0, 0), ())
     games, score = pairwise_scores(3, [((0, 1, 2), result)])

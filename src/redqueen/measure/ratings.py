@@ -8,8 +8,10 @@ does not depend on the order in which matches were played. A draw counts as half
 for each side. A game with more than two seats is split into its pairwise comparisons.
 A weak Gaussian prior on the ratings (standard deviation ``prior_sd`` Elo points) keeps
 the fit finite when an agent won or lost every game; the ratings are centred on
-``anchor`` (their mean). 95% intervals come from a bootstrap over matches: the matches
-are resampled with replacement and the ratings refitted.
+``anchor`` (their mean). 95% intervals come from a bootstrap over matches (the matches
+are resampled with replacement and the ratings refitted), widened where needed to the
+Laplace interval of the fit (the normal approximation of the posterior at its mode), so
+that an unanimous record, which every resample repeats, still gets an honest width.
 
 **OpenSkill.** ``openskill_ratings`` gives incremental Bayesian ratings (Weng and Lin
 2011, the Plackett–Luce model of the ``openskill`` package), for leagues that grow one
@@ -76,9 +78,16 @@ def fit_bradley_terry(
     games: NDArray[np.float64], score: NDArray[np.float64], prior_sd: float = 1000.0
 ) -> NDArray[np.float64]:
     """Maximum-a-posteriori Bradley–Terry ratings in Elo points, centred on 0."""
+    return _fit(games, score, prior_sd)[0]
+
+
+def _fit(
+    games: NDArray[np.float64], score: NDArray[np.float64], prior_sd: float
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """MAP ratings and the Hessian of the negative log posterior there."""
     n = games.shape[0]
     if n == 0:
-        return np.zeros(0)
+        return np.zeros(0), np.zeros((0, 0))
     iu = np.triu_indices(n, k=1)
     g, s = games[iu], score[iu]
     keep = g > 0
@@ -95,6 +104,7 @@ def fit_bradley_terry(
     # the exact Hessian reach machine precision.
     r = np.zeros(n)
     value = objective(r)
+    hess = np.diag(np.full(n, precision))
     for _ in range(100):
         d = _SCALE * (r[i] - r[j])
         p = 0.5 * (1 + np.tanh(d / 2))  # the logistic function, without overflow
@@ -116,7 +126,7 @@ def fit_bradley_terry(
         if improvement < 1e-12 * max(1.0, abs(value)) and float(np.abs(step).max()) < 1e-9:
             break
     ratings: NDArray[np.float64] = r - r.mean()
-    return ratings
+    return ratings, hess
 
 
 def elo_ratings(
@@ -136,9 +146,18 @@ def elo_ratings(
     n = len(names)
     matches = list(matches)
     games, score = pairwise_scores(n, matches)
-    point = fit_bradley_terry(games, score, prior_sd) + anchor
-    low = np.full(n, math.nan)
-    high = np.full(n, math.nan)
+    centred, hess = _fit(games, score, prior_sd)
+    point = centred + anchor
+    # The Laplace interval: the posterior's normal approximation at the MAP. It keeps an
+    # honest width where resampling cannot (an agent that won every game resamples to the
+    # same record every time).
+    # Ratings are identified only up to a common shift and are reported centred, so the
+    # covariance is that of the centred vector: P cov P with P = I - 11'/n.
+    centre = np.eye(n) - 1.0 / n if n else np.zeros((0, 0))
+    cov = centre @ np.linalg.inv(hess) @ centre if n else np.zeros((0, 0))
+    se = np.sqrt(np.clip(np.diag(cov), 0, None))
+    low = point - 1.96 * se
+    high = point + 1.96 * se
     if n_bootstrap and matches:
         rng = np.random.default_rng(seed)
         per_match = [pairwise_scores(n, [m]) for m in matches]
@@ -151,7 +170,8 @@ def elo_ratings(
             g_b = np.tensordot(counts, g_stack, axes=1)
             s_b = np.tensordot(counts, s_stack, axes=1)
             samples[b] = fit_bradley_terry(g_b, s_b, prior_sd) + anchor
-        low, high = np.percentile(samples, [2.5, 97.5], axis=0)
+        boot_low, boot_high = np.percentile(samples, [2.5, 97.5], axis=0)
+        low, high = np.minimum(low, boot_low), np.maximum(high, boot_high)
     played = games.sum(axis=1)
     rows = [
         EloRating(names[k], float(point[k]), float(low[k]), float(high[k]), int(played[k]))
