@@ -1,5 +1,6 @@
 """redqueen: agents get better, and are measured, by playing games."""
 
+from redqueen.agents.registry import register_agent
 from redqueen.errors import (
     IllegalActionError,
     InvalidParameterError,
@@ -8,6 +9,13 @@ from redqueen.errors import (
     UnknownNameError,
 )
 from redqueen.games import make, registered
+from redqueen.games.registry import register_namespace
+
+# Parts that live in layers to the right of games and agents register themselves here, so
+# that the left-hand layers never name them (they are imported on first use).
+register_namespace("openspiel", "redqueen.adapters.openspiel:openspiel_game")
+register_namespace("textarena", "redqueen.adapters.textarena:textarena_game")
+register_agent("policy", "redqueen.solve.policy:PolicyAgent")
 
 __version__ = "0.1.0"
 

@@ -65,9 +65,33 @@ def _count(db: Path) -> int:
         return 0
 
 
-def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path: Path) -> None:
+def _children(pid: int) -> set[int]:
+    """Processes whose parent is ``pid`` (Linux /proc)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.add(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(
+    tmp_path: Path, workers: int
+) -> None:
     recipe_file = tmp_path / "killme.yaml"
-    recipe_file.write_text(json.dumps(RECIPE))  # JSON is YAML
+    recipe_file.write_text(json.dumps({**RECIPE, "workers": workers}))  # JSON is YAML
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "redqueen.cli", "run", str(recipe_file), "--out", str(run_dir)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
@@ -78,8 +102,16 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path: Path
         assert proc.poll() is None, f"run ended before it could be killed: {proc.stderr}"
         assert time.monotonic() < deadline, "run made no progress"
         time.sleep(0.01)
+    pool = _children(proc.pid) if workers > 1 else set()
+    if workers > 1:
+        assert len(pool) >= workers, "the pool's worker processes were not found"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    # Workers notice their parent is gone and exit, rather than playing on for nobody.
+    deadline = time.monotonic() + 15
+    while any(_alive(p) for p in pool) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [p for p in pool if _alive(p)], "pool workers outlived the killed run"
     assert proc.returncode == -signal.SIGKILL
     killed_at = _count(db)
     total = 3 * 1500

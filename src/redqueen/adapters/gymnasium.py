@@ -55,7 +55,14 @@ from redqueen.errors import (
     ParseActionError,
     RedqueenError,
 )
-from redqueen.games.core import CHANCE, SIMULTANEOUS, TERMINAL, Game, State
+from redqueen.games.core import (
+    CHANCE,
+    SIMULTANEOUS,
+    TERMINAL,
+    Game,
+    State,
+    sample_chance_outcome,
+)
 from redqueen.games.registry import make
 
 IllegalAction = Literal["lose", "raise"]
@@ -329,17 +336,8 @@ def action_mask(state: State, player: int) -> np.ndarray:
 
 
 def sample_chance(state: State, rng: np.random.Generator) -> None:
-    """Apply one chance outcome drawn from ``rng`` with the node's probabilities."""
-    outcomes = state.chance_outcomes()
-    u = rng.random() * math.fsum(p for _, p in outcomes)
-    chosen = outcomes[-1][0]
-    acc = 0.0
-    for action, p in outcomes:
-        acc += p
-        if u < acc:
-            chosen = action
-            break
-    state.apply_action(chosen)
+    """Apply one chance outcome drawn from ``rng`` as ``play_match`` draws it."""
+    state.apply_action(sample_chance_outcome(state, rng))
 
 
 def check_render_mode(render_mode: str | None) -> None:

@@ -23,12 +23,13 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     "first": "redqueen.agents.random_agent:FirstLegalAgent",
     "minimax": "redqueen.agents.minimax:MinimaxAgent",
     "human": "redqueen.agents.human:HumanAgent",
-    "policy": "redqueen.solve.policy:PolicyAgent",
+    # "policy" (redqueen.solve.policy) is registered by redqueen/__init__.py.
 }
 
 
-def register_agent(kind: str, factory: AgentFactory) -> None:
-    """Register ``factory`` (a callable taking keyword parameters) under ``kind``."""
+def register_agent(kind: str, factory: AgentFactory | str) -> None:
+    """Register ``factory`` (a callable taking keyword parameters, or a
+    ``"module:attribute"`` string imported on first use) under ``kind``."""
     if kind in _REGISTRY:
         raise RedqueenError(f"an agent kind is already registered as {kind!r}")
     _REGISTRY[kind] = factory

@@ -38,6 +38,7 @@ from redqueen.games.core import (
     Game,
     State,
     UtilityKind,
+    sample_chance_outcome,
 )
 
 
@@ -103,10 +104,7 @@ def check_game(game: Game, n_games: int = 500, seed: int = 0, clone_every: int =
 def _random_step(state: State, rng: np.random.Generator) -> None:
     player = state.current_player()
     if player == CHANCE:
-        outcomes = state.chance_outcomes()
-        probs = np.array([p for _, p in outcomes])
-        i = rng.choice(len(outcomes), p=probs / probs.sum())
-        state.apply_action(outcomes[i][0])
+        state.apply_action(sample_chance_outcome(state, rng))
     elif player == SIMULTANEOUS:
         joint = []
         for p in range(state.game.num_players):

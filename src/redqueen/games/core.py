@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import copy
 import enum
+import math
 import operator
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
@@ -367,6 +368,22 @@ class State(ABC):
 
     def _legal_listing(self, player: int) -> list[tuple[int, str]]:
         return [(a, self._action_text(player, a)) for a in self.legal_actions(player)]
+
+
+def sample_chance_outcome(state: State, rng: np.random.Generator) -> int:
+    """A chance outcome of ``state`` drawn from ``rng`` with the node's probabilities (one
+    uniform draw, inverse CDF). Every part of redqueen samples chance this way, so the same
+    Generator deals the same cards everywhere."""
+    outcomes = state.chance_outcomes()
+    if not outcomes:
+        raise RedqueenError("sample_chance_outcome needs a chance node")
+    u = rng.random() * math.fsum(p for _, p in outcomes)
+    acc = 0.0
+    for action, p in outcomes:
+        acc += p
+        if u < acc:
+            return action
+    return outcomes[-1][0]
 
 
 def normalise_text(text: str) -> str:

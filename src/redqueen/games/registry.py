@@ -70,14 +70,14 @@ _REGISTRY: dict[str, _Entry] = {
 NamespaceFactory = Callable[..., Game]
 """``factory(name, **params)``: builds the game ``name`` of an outside library."""
 
-_NAMESPACES: dict[str, str | NamespaceFactory] = {
-    "openspiel": "redqueen.adapters.openspiel:openspiel_game",
-    "textarena": "redqueen.adapters.textarena:textarena_game",
-}
+# Filled by redqueen/__init__.py (openspiel, textarena): the adapters live in a layer to
+# the right of games, so the games layer does not name them itself.
+_NAMESPACES: dict[str, str | NamespaceFactory] = {}
 
 
-def register_namespace(prefix: str, factory: NamespaceFactory) -> None:
-    """Route ids ``"prefix:NAME"`` to ``factory(NAME, **params)`` (games of another library)."""
+def register_namespace(prefix: str, factory: NamespaceFactory | str) -> None:
+    """Route ids ``"prefix:NAME"`` to ``factory(NAME, **params)`` (games of another library);
+    ``factory`` may be a ``"module:attribute"`` string, imported on first use."""
     if prefix in _NAMESPACES:
         raise RedqueenError(f"a game namespace is already registered as {prefix!r}")
     _NAMESPACES[prefix] = factory

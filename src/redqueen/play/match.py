@@ -32,7 +32,7 @@ from redqueen.errors import (
     ParseActionError,
     RedqueenError,
 )
-from redqueen.games.core import CHANCE, SIMULTANEOUS, Game, State, Step
+from redqueen.games.core import CHANCE, SIMULTANEOUS, Game, State, Step, sample_chance_outcome
 
 OnInvalid = Literal["random", "raise"]
 ON_INVALID_CHOICES: tuple[str, ...] = ("random", "raise")
@@ -165,10 +165,7 @@ class _Match:
         return action
 
     def chance_step(self) -> None:
-        outcomes = self.state.chance_outcomes()
-        probs = np.fromiter((p for _, p in outcomes), dtype=np.float64, count=len(outcomes))
-        i = int(self.chance_rng.choice(len(outcomes), p=probs / probs.sum()))
-        self.state.apply_action(outcomes[i][0])
+        self.state.apply_action(sample_chance_outcome(self.state, self.chance_rng))
 
     def apply(self, actions: list[int | str]) -> None:
         state = self.state

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
@@ -70,6 +72,16 @@ def _init_worker(game: Game, agents: Sequence[Agent], on_invalid: OnInvalid) -> 
     _WORKER["game"] = game
     _WORKER["agents"] = agents
     _WORKER["on_invalid"] = on_invalid
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """A worker whose parent died (SIGKILL gives it no chance to stop its pool) is
+    re-parented; it then exits instead of playing on for nobody."""
+    while True:
+        time.sleep(interval)
+        if os.getppid() != parent:
+            os._exit(1)
 
 
 def _work(match: ScheduledMatch) -> MatchResult:
