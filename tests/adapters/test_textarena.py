@@ -176,6 +176,23 @@ def test_every_episode_starts_fresh() -> None:
     assert seats[0].seen[len(first)].history == ()
 
 
+@pytest.mark.parametrize("env_id", list(GAMES))
+def test_every_game_starts_each_episode_fresh(env_id: str) -> None:
+    # The same game object plays three episodes: each opens exactly as a brand-new game
+    # would for its seed, with no message of an earlier episode in view.
+    game = make(env_id)
+    seats = agents(env_id)
+    for seed in (5, 6, 5):
+        play_match(game, seats, seed=seed)
+    first, second, third = (episode[0] for episode in seats[0].episodes)
+    assert third == first
+    solo = agents(env_id)
+    play_match(make(env_id), solo, seed=6)
+    assert second == solo[0].episodes[0][0]
+    opening = first.splitlines()[0]
+    assert first.count(opening) == 1 and third.count(opening) == 1
+
+
 def test_states_do_not_share_their_env() -> None:
     game = make("TicTacToe-v0")
     one, two = game.new_initial_state(), game.new_initial_state()

@@ -194,3 +194,66 @@ def test_solve_prints_the_curve_and_saves_a_policy_that_plays(tmp_path: Path) ->
     # Exactly, the CFR+ policy gains about +0.145 a hand on uniform random play (+0.124 as
     # seat 0, +0.167 as seat 1); over 1000 seeded hands that is more than 3 standard errors.
     assert policy_row["mean_return"] > 0.05
+
+
+def test_one_game_per_pairing_gives_valid_json(tmp_path: Path) -> None:
+    # With a single game an interval is undefined: null in JSON, never NaN.
+    out = tmp_path / "one"
+    args = ["tournament", "--game", "tic_tac_toe", "--agents", "random,first", "--games", "1",
+            "--json", "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    assert data["standings"][0]["ci95"] == [None, None]
+    json.loads((out / "results.json").read_text(), parse_constant=_no_nan)
+
+
+def _no_nan(token: str) -> None:
+    raise AssertionError(f"results.json holds {token}")
+
+
+def test_wrapped_library_games_run_as_tournaments() -> None:
+    pytest.importorskip("pyspiel", reason="open_spiel not installed: pip install -e .[test]")
+    args = ["tournament", "--game", "openspiel:liars_dice", "--agents", "random,first",
+            "--games", "4", "--json"]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["matches"] == 4
+    with pytest.raises(RecipeError, match=r"allowed: .*openspiel:NAME"):
+        parse_recipe({"name": "x", "game": "openspeil:liars_dice", "agents": ["random"]})
+
+
+def test_an_agent_that_cannot_play_the_game_is_refused_before_any_match(tmp_path: Path) -> None:
+    out = tmp_path / "never"
+    args = ["tournament", "--game", "kuhn_poker", "--agents", "random,minimax",
+            "--out", str(out)]  # fmt: skip
+    result = runner.invoke(app, args)
+    assert result.exit_code != 0
+    assert "agents[1] (minimax) cannot play kuhn_poker" in str(result.exception)
+    assert "perfect-information" in str(result.exception)
+    assert not out.exists()
+
+
+def test_names_stay_unique() -> None:
+    with pytest.raises(RecipeError, match="agent names must be unique"):
+        parse_recipe({"name": "x", "game": "tic_tac_toe", "agents": [
+            {"kind": "random", "name": "a"}, {"kind": "first", "name": "a"}]})  # fmt: skip
+    from redqueen.experiment import build_agents
+
+    recipe = parse_recipe({"name": "x", "game": "tic_tac_toe",
+                           "agents": ["random", {"kind": "first", "name": "random"}]})  # fmt: skip
+    _, names = build_agents(recipe)
+    assert names == ["random#2", "random"]
+
+
+def test_resume_with_other_workers_and_a_changed_recipe_is_named(tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    base = ["tournament", "--game", "tic_tac_toe", "--agents", "random,first", "--out", str(out),
+            "--json"]  # fmt: skip
+    assert runner.invoke(app, [*base, "--games", "4"]).exit_code == 0
+    again = runner.invoke(app, [*base, "--games", "4", "--workers", "2"])
+    assert again.exit_code == 0, again.output
+    assert json.loads(again.output)["resumed_from"] == 4
+    changed = runner.invoke(app, [*base, "--games", "6"])
+    assert changed.exit_code != 0
+    assert "fields that differ: games_per_pairing" in str(changed.exception)

@@ -23,6 +23,11 @@ def test_correct_game_passes() -> None:
         (toys.BadNames(), "share a name"),
         (toys.AcceptsIllegal(), "was accepted"),
         (toys.NeverEnds(), "max_game_length"),
+        (toys.BadChanceProbabilities(), "chance probabilities sum to"),
+        (toys.NoLegalActions(), "no legal actions for seat 1"),
+        (toys.RejectionLeavesAMark(), "changed the state"),
+        (toys.UnparseableNames(), "parse_action"),
+        (toys.SeatOneAcceptsAnything(), "of seat 1 was accepted"),
     ],
 )
 def test_broken_games_are_caught(game: toys.CoinGuessGame, message: str) -> None:

@@ -146,3 +146,65 @@ class NeverEnds(CoinGuessGame):
 class _NeverEndsState(CoinGuessState):
     def _apply_joint_action(self, actions: tuple[int, ...]) -> None:
         self.coin = None  # flip again, forever
+
+
+class BadChanceProbabilities(CoinGuessGame):
+    def new_initial_state(self) -> CoinGuessState:
+        return _BadChanceProbabilitiesState(self)
+
+
+class _BadChanceProbabilitiesState(CoinGuessState):
+    def _chance_outcomes(self) -> list[tuple[int, float]]:
+        return [(0, 0.6), (1, 0.5)]
+
+
+class NoLegalActions(CoinGuessGame):
+    def new_initial_state(self) -> CoinGuessState:
+        return _NoLegalActionsState(self)
+
+
+class _NoLegalActionsState(CoinGuessState):
+    def _legal_actions(self, player: int) -> list[int]:
+        return [] if player == 1 else [0, 1]
+
+
+class RejectionLeavesAMark(CoinGuessGame):
+    """Rejects illegal actions but counts the attempts in its visible state."""
+
+    def new_initial_state(self) -> CoinGuessState:
+        return _RejectionLeavesAMarkState(self)
+
+
+class _RejectionLeavesAMarkState(CoinGuessState):
+    def __init__(self, game: Game) -> None:
+        super().__init__(game)
+        self.attempts = 0
+
+    def _is_legal(self, player: int, action: int) -> bool:
+        legal = super()._is_legal(player, action)
+        if not legal:
+            self.attempts += 1
+        return legal
+
+    def observation_text(self, player: int) -> str:
+        return f"guesses: {self.guesses}; attempts: {self.attempts}"
+
+
+class UnparseableNames(CoinGuessGame):
+    def new_initial_state(self) -> CoinGuessState:
+        return _UnparseableNamesState(self)
+
+
+class _UnparseableNamesState(CoinGuessState):
+    def parse_action(self, text: str, player: int | None = None) -> int:
+        return 0
+
+
+class SeatOneAcceptsAnything(CoinGuessGame):
+    def new_initial_state(self) -> CoinGuessState:
+        return _SeatOneAcceptsAnythingState(self)
+
+
+class _SeatOneAcceptsAnythingState(CoinGuessState):
+    def _is_legal(self, player: int, action: int) -> bool:
+        return player == 1 or super()._is_legal(player, action)
