@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from numpy.typing import NDArray
 
-from redqueen.games.batch.core import BatchGame
+from redqueen.games.batch.table_poker import TablePokerBatch
 from redqueen.games.core import CHANCE, TERMINAL
 
 _NUM_CARDS = 6
@@ -149,104 +149,24 @@ def _compile() -> dict[str, NDArray[np.generic]]:
 
 
 _TABLES = _compile()
-_PLAYER = _TABLES["player"]
-_SLOT = _TABLES["slot"]
-_NEXT = _TABLES["next"]
-_MASK_T = _TABLES["mask_t"]
-_CHANCE_SCALE = _TABLES["chance_scale"]
-_FOLD_RETURN0 = _TABLES["fold_return0"]
-_SHOWDOWN_STAKE = _TABLES["showdown_stake"]
-NUM_PUBLIC_NODES = len(_PLAYER) // _SETS
+NUM_PUBLIC_NODES = len(_TABLES["player"]) // _SETS
 """Deal nodes and betting histories of the public tree (92)."""
-_INITIAL = 0  # deal0 with no card dealt
 
 
-class LeducPokerBatch(BatchGame):
+class LeducPokerBatch(TablePokerBatch):
     """``batch_size`` plays of Leduc hold'em (OpenSpiel's ids and payoffs).
 
     Arrays returned by ``current_player``, ``done`` and ``legal_mask`` are read-only views
     valid until the next ``step`` or ``reset``.
     """
 
-    num_players = 2
     num_actions = _NUM_ACTIONS
+    card_slots = 3
+    tables = _TABLES
 
-    def __init__(self, batch_size: int) -> None:
-        super().__init__(batch_size)
-        self._rows = np.arange(batch_size)
-        self._slot_start = _SLOT * batch_size  # where each state's dealt card is written
-        self.reset()
-
-    def reset(self) -> None:
-        b = self.batch_size
-        self._state = np.full(b, _INITIAL, np.int64)
-        # Card of player 0, player 1, the public card, and a scratch row for steps that
-        # deal nothing; -1 until dealt.
-        self._cards = np.full(4 * b, -1, np.int64)
-        self._forget()
-
-    def _forget(self) -> None:
-        self._player: NDArray[np.int64] | None = None
-        self._done: NDArray[np.bool_] | None = None
-        self._mask: NDArray[np.bool_] | None = None
-
-    def current_player(self) -> NDArray[np.int64]:
-        if self._player is None:
-            self._player = np.take(_PLAYER, self._state)
-            self._player.flags.writeable = False
-        return self._player
-
-    @property
-    def done(self) -> NDArray[np.bool_]:
-        if self._done is None:
-            self._done = self.current_player() == TERMINAL
-            self._done.flags.writeable = False
-        return self._done
-
-    def legal_mask(self) -> NDArray[np.bool_]:
-        if self._mask is None:
-            self._mask = np.take(_MASK_T, self._state, axis=1).T
-            self._mask.flags.writeable = False
-        return self._mask
-
-    def chance_probs(self) -> NDArray[np.float64]:
-        # Chance is uniform over the cards left: the mask times 1 / (cards left).
-        scale = np.take(_CHANCE_SCALE, self._state)[:, None]
-        return np.multiply(self.legal_mask(), scale, dtype=np.float64)
-
-    def cards(self) -> NDArray[np.int64]:
-        """(B, 3): player 0's card, player 1's card and the public card; -1 until dealt."""
-        return self._cards[: 3 * self.batch_size].reshape(3, -1).T.copy()
-
-    def step(self, actions: NDArray[np.integer]) -> None:
-        a = np.asarray(actions)
-        if a.shape != (self.batch_size,) or a.dtype.kind not in "iu":
-            raise ValueError(
-                f"actions must be integers of shape ({self.batch_size},), got {a.dtype} {a.shape}"
-            )
-        a = a.astype(np.int64, copy=False)
-        if a.view(np.uint64).max() >= _NUM_ACTIONS:  # out of range: only finished plays may
-            self._check_actions(a, self.legal_mask())
-            a = np.clip(a, 0, _NUM_ACTIONS - 1)
-        state = self._state
-        after = np.take(_NEXT, state * _NUM_ACTIONS + a)
-        if after.min() < 0:
-            self._check_actions(a, self.legal_mask())  # raises, naming the legal actions
-        self._cards[np.take(self._slot_start, state) + self._rows] = a
-        self._state = after
-        self._forget()
-
-    def returns(self) -> NDArray[np.float64]:
-        b = self.batch_size
-        cards = self._cards
-        public_rank = cards[2 * b : 3 * b] >> 1
-        rank0 = cards[:b] >> 1
-        rank1 = cards[b : 2 * b] >> 1
+    def _showdown_sign(self, card_rows: list[NDArray[np.int64]]) -> NDArray[np.int64]:
+        rank0, rank1, public_rank = (row >> 1 for row in card_rows)
         # A pair (3 + rank) beats every high card (0..2); only one player can pair.
         strength0 = np.where(rank0 == public_rank, 3 + rank0, rank0)
         strength1 = np.where(rank1 == public_rank, 3 + rank1, rank1)
-        state = self._state
-        r0 = np.take(_FOLD_RETURN0, state) + np.take(_SHOWDOWN_STAKE, state) * np.sign(
-            strength0 - strength1
-        )
-        return np.stack([r0, -r0], axis=1)
+        return np.sign(strength0 - strength1)
