@@ -14,6 +14,7 @@ from rich.console import Console
 
 import redqueen
 from redqueen.errors import InvalidParameterError, UnknownNameError
+from redqueen.games.core import Game, State
 from redqueen.solve.best_response import expected_returns, exploitability
 from redqueen.solve.cfr import ALGORITHMS, CFRSolver, solve
 from redqueen.solve.command import default_policy_path, solve_command
@@ -173,3 +174,61 @@ def test_solve_command_json_and_default_path(
     assert path.as_posix() == "policies/kuhn_poker-players=3-dcfr.json"
     assert (tmp_path / path).exists()
     assert default_policy_path("leduc_poker", "cfr+").as_posix() == "policies/leduc_poker-cfr+.json"
+
+
+def _reference_cfr(game: Game, iterations: int) -> dict[tuple[int, object], np.ndarray]:
+    """Vanilla CFR with alternating updates, written as the textbook recursion over
+    histories (regrets and average policy summed per history, as OpenSpiel does)."""
+    policy: dict[tuple[int, object], np.ndarray] = {}
+    regret: dict[tuple[int, object], np.ndarray] = {}
+    total: dict[tuple[int, object], np.ndarray] = {}
+
+    def walk(state: State, p: int, own: float, others: float, acc_r: dict, acc_s: dict) -> float:
+        if state.is_terminal():
+            return state.returns()[p]
+        mover = state.current_player()
+        key = (mover, state.information_state_key(mover))
+        legal = state.legal_actions()
+        pi = policy.setdefault(key, np.full(len(legal), 1 / len(legal)))
+        values = []
+        for i, a in enumerate(legal):
+            child = state.clone()
+            child.apply_action(a)
+            if mover == p:
+                values.append(walk(child, p, own * pi[i], others, acc_r, acc_s))
+            else:
+                values.append(walk(child, p, own, others * pi[i], acc_r, acc_s))
+        vals = np.array(values)
+        v = float(pi @ vals)
+        if mover == p:
+            acc_r[key] = acc_r.get(key, 0) + others * (vals - v)
+            acc_s[key] = acc_s.get(key, 0) + own * pi
+        return v
+
+    for _ in range(iterations):
+        for p in range(game.num_players):
+            acc_r: dict = {}
+            acc_s: dict = {}
+            walk(game.new_initial_state(), p, 1.0, 1.0, acc_r, acc_s)
+            for key in acc_r:
+                regret[key] = regret.get(key, 0) + acc_r[key]
+                total[key] = total.get(key, 0) + acc_s[key]
+                positive = np.maximum(regret[key], 0)
+                n = len(positive)
+                policy[key] = positive / positive.sum() if positive.sum() > 0 else np.full(n, 1 / n)
+    return {k: s / s.sum() for k, s in total.items()}
+
+
+def test_imperfect_recall_average_policy_matches_the_textbook_recursion() -> None:
+    from toy_games import ForgetfulGame
+
+    game = ForgetfulGame()
+    result = solve(game, "cfr", iterations=25)
+    expected = _reference_cfr(game, 25)
+    state = game.new_initial_state()
+    state.apply_action(1)
+    state.apply_action(0)  # player 0's forgetful information state, reached via a=1
+    probs = result.average_policy.action_probabilities(state)
+    assert [probs[a] for a in (0, 1)] == pytest.approx(list(expected[(0, "second")]), abs=1e-12)
+    first = result.average_policy.action_probabilities(game.new_initial_state())
+    assert [first[a] for a in (0, 1)] == pytest.approx(list(expected[(0, "first")]), abs=1e-12)

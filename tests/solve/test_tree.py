@@ -15,6 +15,8 @@ import redqueen
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.games import CHANCE, TERMINAL, Game, GameSpec, State
 from redqueen.games.core import ChanceMode
+from redqueen.solve.best_response import nash_conv
+from redqueen.solve.policy import TabularPolicy
 from redqueen.solve.tree import GameTree, compile_game
 
 
@@ -355,3 +357,32 @@ def test_solvers_are_exact_on_an_information_state_spanning_depths() -> None:
     result = solve(game, "cfr+", 500)
     assert result.final < 1e-3
     assert expected_returns(game, result.average_policy)[0] == pytest.approx(value, abs=2e-3)
+
+
+def test_games_outside_the_registry_are_cached_by_identity() -> None:
+    # Two games with the same class, id and (empty) parameters but different rules must not
+    # share a tree: only built-in games are fully described by their parameters.
+    from toy_games import CoinGuessGame, CoinGuessState
+
+    class BiasedCoin(CoinGuessGame):
+        def __init__(self, heads: float) -> None:
+            super().__init__()
+            self.heads = heads
+
+        def new_initial_state(self) -> CoinGuessState:
+            state = _Biased(self)
+            return state
+
+    class _Biased(CoinGuessState):
+        def _chance_outcomes(self) -> list[tuple[int, float]]:
+            h = self.game.heads  # type: ignore[attr-defined]
+            return [(0, h), (1, 1 - h)]
+
+    fair, loaded = BiasedCoin(0.6), BiasedCoin(0.9)
+    assert compile_game(fair) is compile_game(fair)
+    tree_fair, tree_loaded = compile_game(fair), compile_game(loaded)
+    assert tree_fair is not tree_loaded
+    uniform = TabularPolicy.uniform(loaded)
+    # Guessing at random against a 0.9 coin: the best response guesses heads always.
+    assert nash_conv(loaded, uniform) == pytest.approx(2 * 0.4, abs=1e-12)
+    assert nash_conv(fair, TabularPolicy.uniform(fair)) == pytest.approx(2 * 0.1, abs=1e-12)

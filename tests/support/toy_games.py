@@ -208,3 +208,63 @@ class SeatOneAcceptsAnything(CoinGuessGame):
 class _SeatOneAcceptsAnythingState(CoinGuessState):
     def _is_legal(self, player: int, action: int) -> bool:
         return player == 1 or super()._is_legal(player, action)
+
+
+class ForgetfulGame(Game):
+    """Imperfect recall: player 0 picks a, player 1 picks b unseen, then player 0 picks c
+    having forgotten a (one information state for all four histories). Zero-sum; player
+    0 gets ``U[a][b][c]``."""
+
+    U = (((3, -1), (0, 2)), ((-2, 1), (4, -3)))
+
+    def __init__(self) -> None:
+        super().__init__(
+            GameSpec(
+                id="forgetful",
+                num_players=2,
+                num_distinct_actions=2,
+                max_game_length=3,
+                min_utility=-4,
+                max_utility=4,
+            )
+        )
+
+    def new_initial_state(self) -> ForgetfulState:
+        return ForgetfulState(self)
+
+    def rules_text(self) -> str:
+        return "Player 0 picks, player 1 picks unseen, player 0 picks again forgetting."
+
+
+class ForgetfulState(State):
+    def __init__(self, game: Game) -> None:
+        super().__init__(game)
+        self.moves: list[int] = []
+
+    def current_player(self) -> int:
+        return (0, 1, 0)[len(self.moves)] if len(self.moves) < 3 else TERMINAL
+
+    def _legal_actions(self, player: int) -> list[int]:
+        return [0, 1]
+
+    def _apply_action(self, action: int) -> None:
+        self.moves.append(action)
+
+    def returns(self) -> list[float]:
+        if len(self.moves) < 3:
+            return [0.0, 0.0]
+        a, b, c = self.moves
+        u = float(ForgetfulGame.U[a][b][c])
+        return [u, -u]
+
+    def information_state_key(self, player: int) -> Hashable:
+        depth = len(self.moves)
+        if player == 0:
+            return "first" if depth == 0 else "second"  # forgets its own first move
+        return "only"
+
+    def observation_text(self, player: int) -> str:
+        return f"move {len(self.moves)}"
+
+    def _action_text(self, player: int, action: int) -> str:
+        return ("left", "right")[action]

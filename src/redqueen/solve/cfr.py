@@ -210,11 +210,14 @@ class CFRSolver:
         tree = self.tree
         self._factors = np.ones((tree.num_nodes, 2))
         self._history_players = []
+        self._infoset_nodes: list[NDArray[np.int64]] = []
         for p, block in enumerate(self._blocks):
             own = np.flatnonzero(tree.parent_player == p)
             flat = (tree.infoset[tree.parent[own]] - block.start) * tree.max_actions
             flat += tree.slot[own]
             self._history_players.append((own, tree.parent[own], flat))
+            in_block = (tree.infoset >= block.start) & (tree.infoset < block.stop)
+            self._infoset_nodes.append(np.flatnonzero(in_block))
 
     def _history_values(self, player: int) -> tuple[FloatArray, FloatArray]:
         tree = self.tree
@@ -232,7 +235,14 @@ class CFRSolver:
         weights = reach[parents, 0] * v[own]
         q = np.bincount(flat, weights=weights, minlength=size * tree.max_actions)
         q_rows = q.astype(np.float64, copy=False).reshape(size, tree.max_actions)
-        return q_rows, reach[tree.infoset_first_node[block], 1]
+        # The average policy weighs an information state by the player's own reach summed
+        # over all its histories, as OpenSpiel's solvers do; with imperfect recall these
+        # reaches differ from one history to the next.
+        nodes = self._infoset_nodes[player]
+        own_reach = np.bincount(
+            tree.infoset[nodes] - block.start, weights=reach[nodes, 1], minlength=size
+        ).astype(np.float64)
+        return q_rows, own_reach
 
     # ---- one update ------------------------------------------------------------------
 

@@ -47,6 +47,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import weakref
 from array import array
 from collections import OrderedDict
 from collections.abc import Hashable
@@ -556,13 +557,25 @@ def _build(game: Game, walked: dict[str, Any]) -> GameTree:
 
 
 _CACHE: OrderedDict[tuple[Any, ...], GameTree] = OrderedDict()
+_CACHED_OBJECTS: dict[int, weakref.ref[Game]] = {}
 
 
 def _cache_key(game: Game) -> tuple[Any, ...]:
-    spec = game.spec
-    params = json.dumps(dict(spec.params), sort_keys=True, default=repr)
+    """Built-in games are fully described by their id and parameters (the registry tests
+    rebuild each from its spec), so equal specs share one tree. Any other game may hold
+    state its spec does not record, so it is cached by identity: only the same object
+    gets the same tree."""
     cls = type(game)
-    return (cls.__module__, cls.__qualname__, spec.id, spec.num_players, params)
+    if cls.__module__.startswith("redqueen.games."):
+        spec = game.spec
+        params = json.dumps(dict(spec.params), sort_keys=True, default=repr)
+        return (cls.__module__, cls.__qualname__, spec.id, spec.num_players, params)
+    ref = _CACHED_OBJECTS.get(id(game))
+    if ref is None or ref() is not game:  # a new object, possibly at a recycled address
+        for key in [k for k in _CACHE if k == ("object", id(game))]:
+            del _CACHE[key]
+        _CACHED_OBJECTS[id(game)] = weakref.ref(game)
+    return ("object", id(game))
 
 
 def compile_game(
@@ -572,8 +585,8 @@ def compile_game(
 
     Raises :class:`~redqueen.errors.InvalidParameterError` once more than
     ``max_histories`` histories have been met (use MCCFR for such games). With ``cache``
-    the tree is kept, keyed by the game's class, id and parameters, and returned again
-    on the next call for the same game.
+    the tree is kept and returned again on the next call for the same game: for built-in
+    games, any game with the same class, id and parameters; for others, the same object.
     """
     if isinstance(game, GameTree):
         return game
@@ -607,3 +620,4 @@ def compile_game(
 def clear_cache() -> None:
     """Forget every compiled tree."""
     _CACHE.clear()
+    _CACHED_OBJECTS.clear()
