@@ -5,7 +5,6 @@ computations (pure-strategy enumeration, a naive recursive best response)."""
 from __future__ import annotations
 
 import itertools
-import time
 from collections import defaultdict
 from collections.abc import Hashable
 from fractions import Fraction
@@ -242,13 +241,9 @@ def test_missing_information_states_and_bad_players() -> None:
         best_response(game, partial, 2)
 
 
-def test_leduc_exploitability_is_fast_once_compiled() -> None:
+def test_leduc_exploitability_by_key_lookup_equals_the_bound_policy() -> None:
+    # Its speed (<= 0.1 s) is measured by benchmarks/cfr.py, not asserted here.
     game = redqueen.make("leduc_poker")
     policy = random_policy(game, 3)
     plain = TabularPolicy(policy.table())  # not bound to the tree: looked up by key
-    exploitability(game, plain)
-    start = time.perf_counter()
-    for _ in range(5):
-        exploitability(game, plain)
-    per_call = (time.perf_counter() - start) / 5
-    assert per_call <= 0.1, f"exact Leduc exploitability took {per_call:.3f} s"
+    assert exploitability(game, plain) == pytest.approx(exploitability(game, policy), abs=1e-12)

@@ -53,7 +53,6 @@ def test_cfr_plus_solves_leduc() -> None:
     assert result.final < 3e-4
     values = [v for _, v in result.curve]
     assert values == sorted(values, reverse=True)
-    assert result.solve_time < 20
 
 
 def test_dcfr_uses_the_papers_parameters_and_accepts_others() -> None:
