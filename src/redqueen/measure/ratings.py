@@ -52,26 +52,42 @@ class EloRating:
         }
 
 
+def _comparisons(
+    matches: Iterable[SeatedResult],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.float64]]:
+    """Every pairwise comparison as rows ``(match, i, j, score of i)``: a match with k
+    seats gives one row per pair of seats held by different agents."""
+    rows: list[tuple[int, int, int, float]] = []
+    for m, (seats, result) in enumerate(matches):
+        r = result.returns
+        for a in range(len(seats)):
+            for b in range(a + 1, len(seats)):
+                i, j = seats[a], seats[b]
+                if i != j:
+                    rows.append((m, i, j, 1.0 if r[a] > r[b] else 0.5 if r[a] == r[b] else 0.0))
+    table = np.array(rows, dtype=np.float64).reshape(-1, 4)
+    ints = table[:, :3].astype(np.int64)
+    return ints[:, 0], ints[:, 1], ints[:, 2], table[:, 3]
+
+
+def _accumulate(
+    n: int, i: NDArray[np.int64], j: NDArray[np.int64], s: NDArray[np.float64],
+    weight: NDArray[np.float64],
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:  # fmt: skip
+    """Dense (games, score) matrices from weighted comparison rows."""
+    games = np.bincount(i * n + j, weight, n * n) + np.bincount(j * n + i, weight, n * n)
+    score = np.bincount(i * n + j, weight * s, n * n)
+    score += np.bincount(j * n + i, weight * (1.0 - s), n * n)
+    return games.reshape(n, n).astype(np.float64), score.reshape(n, n).astype(np.float64)
+
+
 def pairwise_scores(
     n_agents: int, matches: Iterable[SeatedResult]
 ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """``(games, score)``: ``games[i, j]`` comparisons of i with j, ``score[i, j]`` i's
     wins plus half its draws in them. Seats held by the same agent are not compared."""
-    games = np.zeros((n_agents, n_agents))
-    score = np.zeros((n_agents, n_agents))
-    for seats, result in matches:
-        r = result.returns
-        for a in range(len(seats)):
-            for b in range(a + 1, len(seats)):
-                i, j = seats[a], seats[b]
-                if i == j:
-                    continue
-                s = 1.0 if r[a] > r[b] else 0.5 if r[a] == r[b] else 0.0
-                games[i, j] += 1
-                games[j, i] += 1
-                score[i, j] += s
-                score[j, i] += 1.0 - s
-    return games, score
+    _, i, j, s = _comparisons(matches)
+    return _accumulate(n_agents, i, j, s, np.ones(len(s)))
 
 
 def fit_bradley_terry(
@@ -160,15 +176,12 @@ def elo_ratings(
     high = point + 1.96 * se
     if n_bootstrap and matches:
         rng = np.random.default_rng(seed)
-        per_match = [pairwise_scores(n, [m]) for m in matches]
-        g_stack = np.stack([g for g, _ in per_match])
-        s_stack = np.stack([s for _, s in per_match])
+        match_of, i, j, s = _comparisons(matches)  # memory: one row per comparison
         samples = np.empty((n_bootstrap, n))
         for b in range(n_bootstrap):
             counts = np.bincount(rng.integers(len(matches), size=len(matches)),
-                                 minlength=len(matches))  # fmt: skip
-            g_b = np.tensordot(counts, g_stack, axes=1)
-            s_b = np.tensordot(counts, s_stack, axes=1)
+                                 minlength=len(matches)).astype(np.float64)  # fmt: skip
+            g_b, s_b = _accumulate(n, i, j, s, counts[match_of])
             samples[b] = fit_bradley_terry(g_b, s_b, prior_sd) + anchor
         boot_low, boot_high = np.percentile(samples, [2.5, 97.5], axis=0)
         low, high = np.minimum(low, boot_low), np.maximum(high, boot_high)
