@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parents[2]
 )
 def test_check_env(game_id: str, params: dict[str, Any], seat: int) -> None:
     if game_id.startswith("openspiel:"):
-        pytest.importorskip("pyspiel")
+        pytest.importorskip("pyspiel", reason="open_spiel not installed: pip install -e .[test]")
     env = single_agent_env(game_id, seat=seat, render_mode="ansi", **params)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

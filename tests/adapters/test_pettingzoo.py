@@ -178,7 +178,7 @@ def test_other_variants_pass_api_test(pz: Any, game_id: str, params: dict[str, A
     from pettingzoo.test import api_test, parallel_api_test, seed_test
 
     if game_id.startswith("openspiel:"):
-        pytest.importorskip("pyspiel")
+        pytest.importorskip("pyspiel", reason="open_spiel not installed: pip install -e .[test]")
     api_test(pz.aec_env(game_id, **params), num_cycles=200)
     seed_test(lambda: pz.aec_env(game_id, **params), num_cycles=50)
     if redqueen.make(game_id, **params).spec.dynamics == Dynamics.SIMULTANEOUS:

@@ -537,7 +537,9 @@ OPEN_SPIEL_TWINS: list[tuple[str, str, dict[str, Any], list[int]]] = [
 def test_payoffs_match_open_spiel(
     theirs: str, game_id: str, params: dict[str, Any], perm: list[int]
 ) -> None:
-    pyspiel = pytest.importorskip("pyspiel")
+    pyspiel = pytest.importorskip(
+        "pyspiel", reason="open_spiel not installed: pip install -e .[test]"
+    )
     reference = pyspiel.load_game(theirs)
     game = make_matrix(game_id, **params)
     for i, j in itertools.product(range(len(perm)), repeat=2):

@@ -427,7 +427,9 @@ def test_check_game(params: dict[str, Any], n_games: int, clone_every: int) -> N
 def test_returns_match_open_spiel_repeated_game(
     theirs: str, stage: str, stage_params: dict[str, Any]
 ) -> None:
-    pyspiel = pytest.importorskip("pyspiel")
+    pyspiel = pytest.importorskip(
+        "pyspiel", reason="open_spiel not installed: pip install -e .[test]"
+    )
     rounds = 25
     reference = pyspiel.load_game(f"repeated_game(stage_game={theirs}(),num_repetitions={rounds})")
     game = make_repeated(stage=stage, stage_params=stage_params, rounds=rounds)

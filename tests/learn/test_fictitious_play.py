@@ -59,7 +59,9 @@ def test_xfp_average_is_the_uniform_mixture_of_its_population(kuhn_400: XFPResul
 
 
 def test_xfp_matches_openspiel_xfp_solver() -> None:
-    pyspiel = pytest.importorskip("pyspiel")
+    pyspiel = pytest.importorskip(
+        "pyspiel", reason="open_spiel not installed: pip install -e .[test]"
+    )
     fp = pytest.importorskip("open_spiel.python.algorithms.fictitious_play")
     ex = pytest.importorskip("open_spiel.python.algorithms.exploitability")
     game = pyspiel.load_game("kuhn_poker")

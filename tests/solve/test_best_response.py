@@ -247,3 +247,11 @@ def test_leduc_exploitability_by_key_lookup_equals_the_bound_policy() -> None:
     policy = random_policy(game, 3)
     plain = TabularPolicy(policy.table())  # not bound to the tree: looked up by key
     assert exploitability(game, plain) == pytest.approx(exploitability(game, policy), abs=1e-12)
+
+
+def test_imperfect_recall_warns_that_the_best_response_is_a_bound() -> None:
+    from toy_games import ForgetfulGame
+
+    game = ForgetfulGame()
+    with pytest.warns(UserWarning, match="imperfect recall"):
+        nash_conv(game, TabularPolicy.uniform(game))

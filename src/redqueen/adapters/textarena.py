@@ -26,7 +26,7 @@ How TextArena maps onto our contract (``spec.text_actions`` is true):
 - TextArena draws from Python's global ``random`` (and a few envs from NumPy's global
   ``numpy.random``). Every call into TextArena runs with both global states swapped for
   the state's own, seeded from the episode seed, and swapped back afterwards: the
-  caller's global random states are never read or changed, and interleaved episodes do
+  caller's global random states are never drawn from or changed, and interleaved episodes do
   not disturb each other. (This swap is not thread-safe: do not step TextArena states
   from several threads at once.)
 - ``observation_text(p)`` is every message TextArena has sent player ``p`` this episode,

@@ -28,6 +28,7 @@ Everything here takes a ``Game`` (compiled once and cached) or a ``GameTree``.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -89,8 +90,19 @@ def _plan(tree: GameTree, player: int) -> _Plan:
 def best_response_arrays(tree: GameTree, policy: FloatArray, player: int) -> tuple[IntArray, float]:
     """The slot chosen at each of ``player``'s information states (an array over all
     information states; other players' entries are 0) and the best-response value,
-    against ``policy`` (n_infosets, max_actions) for the other players."""
+    against ``policy`` (n_infosets, max_actions) for the other players.
+
+    The best action is chosen at each information state on its own. That is an exact best
+    response when the player has perfect recall, or in perfect-information games (where
+    an information state is a position); otherwise it is only a lower bound on the best
+    response value, and a warning says so."""
     player = _check_player(tree, player)
+    if not tree.perfect_recall and not tree.spec.perfect_information:
+        warnings.warn(
+            f"{tree.game_id} has imperfect recall: the best response (and exploitability) "
+            "computed per information state is a lower bound, not exact",
+            stacklevel=2,
+        )
     e = tree.edge_probabilities(policy)
     factors = e.copy()
     factors[tree.parent_player == player] = 1.0

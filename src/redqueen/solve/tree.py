@@ -21,7 +21,9 @@ What :func:`compile_game` produces, a :class:`GameTree`:
   level.
 
 Nodes are numbered level by level (the root is node 0), depth-first within a level, so a
-level is a contiguous range and its children, in the same order, are the next level: a
+level is a contiguous range and, where levels follow depth, its children, in the same
+order, are the next level (a node whose information state also occurs deeper is raised
+to that deeper level, and the sweeps handle the gap): a
 top-down sweep (reach probabilities) and a bottom-up sweep (values, with
 ``np.add.reduceat``) cost a few array operations per level. Information states are
 numbered by player, then level, so each player's block is contiguous. In every game we
