@@ -91,30 +91,39 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(
     tmp_path: Path, workers: int
 ) -> None:
     recipe_file = tmp_path / "killme.yaml"
-    recipe_file.write_text(json.dumps({**RECIPE, "workers": workers}))  # JSON is YAML
+    # Two workers play faster: give them more to do, so the kill lands mid-run.
+    games = RECIPE["games_per_pairing"] * workers
+    recipe = {**RECIPE, "workers": workers, "games_per_pairing": games}
+    recipe_file.write_text(json.dumps(recipe))  # JSON is YAML
     run_dir = tmp_path / "run"
     command = [sys.executable, "-m", "redqueen.cli", "run", str(recipe_file), "--out", str(run_dir)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # Output goes to a file: an unread pipe could fill and stall the run.
+    log = (tmp_path / "killed-run.log").open("w")
+    proc = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
     db = run_dir / "run.sqlite"
     deadline = time.monotonic() + 120
     while _count(db) < 300:
-        assert proc.poll() is None, f"run ended before it could be killed: {proc.stderr}"
+        assert proc.poll() is None, (
+            f"run ended (rc={proc.returncode}) before it could be killed, with "
+            f"{_count(db)} matches stored:\n{(tmp_path / 'killed-run.log').read_text()}"
+        )
         assert time.monotonic() < deadline, "run made no progress"
         time.sleep(0.01)
     pool = _children(proc.pid) if workers > 1 else set()
     if workers > 1:
-        assert len(pool) >= workers, "the pool's worker processes were not found"
+        assert len(pool) >= workers, f"the pool's worker processes were not found: {pool}"
     proc.send_signal(signal.SIGKILL)
     proc.wait()
+    log.close()
     # Workers notice their parent is gone and exit, rather than playing on for nobody.
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 30
     while any(_alive(p) for p in pool) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [p for p in pool if _alive(p)], "pool workers outlived the killed run"
     assert proc.returncode == -signal.SIGKILL
     killed_at = _count(db)
-    total = 3 * 1500
+    total = 3 * games
     assert 300 <= killed_at < total
 
     with sqlite3.connect(db) as conn:
@@ -129,7 +138,7 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(
     keys = [m.key for m, _ in resumed]
     assert len(keys) == total == len(set(keys))
     # The same run never interrupted, in memory: identical matches and results.
-    expected = {m.key: r for m, r in round_robin_results(RECIPE)}
+    expected = {m.key: r for m, r in round_robin_results(recipe)}
     assert {m.key: r for m, r in resumed} == expected
     assert (run_dir / "report.html").is_file()
     summary = json.loads((run_dir / "results.json").read_text())
