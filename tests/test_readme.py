@@ -96,3 +96,12 @@ def test_every_command_of_the_readme_runs(tmp_path: Path) -> None:
     assert (tmp_path / "runs" / "kuhn" / "report.html").is_file()
     assert (tmp_path / "runs" / "quickstart" / "report.html").is_file()
     assert (tmp_path / "policies" / "leduc_poker-cfr+.json").is_file()
+
+
+def test_learn_snippet() -> None:
+    from redqueen.learn.psro import PSROConfig, psro
+
+    result = psro(redqueen.make("kuhn_poker"), PSROConfig(iterations=8, meta_solver="nash"))
+    assert result.curve[-1].iteration == 8
+    assert result.curve[-1].exploitability == pytest.approx(0, abs=1e-9)
+    assert result.curve[-1].population_size == 9
