@@ -27,7 +27,8 @@ body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem 
 max-width:960px;color:#1b1b1f;padding:0 1rem}
 h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem}
 .sub{color:#666;margin-top:0}table{border-collapse:collapse;width:100%;font-size:.92rem}
-th,td{padding:.35rem .6rem;border-bottom:1px solid #e3e3e8;text-align:right}
+th,td{padding:.35rem .6rem;border-bottom:1px solid #e3e3e8;text-align:right;
+white-space:nowrap}
 th:first-child,td:first-child{text-align:left}th{background:#f5f5f8}
 pre{background:#f5f5f8;padding:1rem;overflow-x:auto;font-size:.85rem}
 svg text{font-family:inherit}
@@ -98,9 +99,15 @@ def _standings_table(rows: list[Standing], elo: dict[str, EloRating]) -> str:
             f"<td>[{_fmt(r.low)}, {_fmt(r.high)}]</td><td>{s.record.wins}</td>"
             f"<td>{s.record.draws}</td><td>{s.record.losses}</td>"
             f"<td>{_fmt(s.record.score)}</td><td>{e.elo:.0f}</td>"
-            f"<td>[{_fmt(e.low, 4)}, {_fmt(e.high, 4)}]</td><td>{s.invalid_moves}</td></tr>"
+            f"<td>{_elo_interval(e)}</td><td>{s.invalid_moves}</td></tr>"
         )
     return head + "".join(body) + "</table>"
+
+
+def _elo_interval(e: EloRating) -> str:
+    if math.isnan(e.low) or math.isnan(e.high):
+        return "–"
+    return f"[{e.low:.0f}, {e.high:.0f}]"
 
 
 def _bar_chart(rows: list[Standing]) -> str:
