@@ -87,6 +87,10 @@ def _plan(tree: GameTree, player: int) -> _Plan:
     return plan
 
 
+_TIE_TOLERANCE = 1e-10
+"""Action values this close (relative) count as tied in a best response."""
+
+
 def best_response_arrays(tree: GameTree, policy: FloatArray, player: int) -> tuple[IntArray, float]:
     """The slot chosen at each of ``player``'s information states (an array over all
     information states; other players' entries are 0) and the best-response value,
@@ -121,7 +125,11 @@ def best_response_arrays(tree: GameTree, policy: FloatArray, player: int) -> tup
             q = np.bincount(flat, weights=reach[parents] * v[nodes], minlength=(i1 - i0) * a)
             q = q.reshape(i1 - i0, a)
             q[~mask[i0:i1]] = -np.inf
-            best = np.argmax(q, axis=1)
+            # Exact ties go to the lowest action: values equal up to rounding count as tied,
+            # so that runs equal in exact arithmetic take the same path.
+            top = q.max(axis=1, keepdims=True)
+            tol = _TIE_TOLERANCE * np.maximum(1.0, np.abs(top))
+            best = np.argmax(q >= top - tol, axis=1)
             choice[i0:i1] = best
             w = w.copy()
             w[pos] = tree.slot[nodes] == best[local_inf]
