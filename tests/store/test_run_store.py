@@ -86,6 +86,21 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def _describe(pids: list[int]) -> str:
+    """State, parent and command line of each process, to say why it is still there."""
+    lines = []
+    for pid in pids:
+        try:
+            status = Path(f"/proc/{pid}/status").read_text().splitlines()
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except OSError as err:
+            lines.append(f"{pid}: {err}")
+            continue
+        fields = [line for line in status if line.startswith(("State", "PPid", "Threads"))]
+        lines.append(f"{pid}: {'; '.join(fields)}; {cmd[:200]}")
+    return "\n".join(lines)
+
+
 @pytest.mark.parametrize("workers", [1, 2])
 def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(
     tmp_path: Path, workers: int
@@ -120,7 +135,8 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(
     deadline = time.monotonic() + 30
     while any(_alive(p) for p in pool) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not [p for p in pool if _alive(p)], "pool workers outlived the killed run"
+    survivors = [p for p in pool if _alive(p)]
+    assert not survivors, f"pool workers outlived the killed run: {_describe(survivors)}"
     assert proc.returncode == -signal.SIGKILL
     killed_at = _count(db)
     total = 3 * games

@@ -8,8 +8,11 @@ the small ``ScheduledMatch`` records; results come back as they finish, and
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -20,6 +23,8 @@ from redqueen.errors import InvalidParameterError
 from redqueen.games.core import Game
 from redqueen.play.match import MatchResult, OnInvalid, play_match
 from redqueen.play.schedule import ScheduledMatch
+
+_PR_SET_PDEATHSIG = 1
 
 OnResult = Callable[[ScheduledMatch, MatchResult], None]
 
@@ -68,11 +73,28 @@ def run_matches(
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(game: Game, agents: Sequence[Agent], on_invalid: OnInvalid) -> None:
+def _init_worker(
+    game: Game, agents: Sequence[Agent], on_invalid: OnInvalid, parent: int
+) -> None:
+    _die_with_parent(parent)
     _WORKER["game"] = game
     _WORKER["agents"] = agents
     _WORKER["on_invalid"] = on_invalid
-    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+
+
+def _die_with_parent(parent: int) -> None:
+    """Two guards, so a worker never outlives a SIGKILLed run: on Linux the kernel kills
+    the worker when its parent dies (PR_SET_PDEATHSIG); everywhere, a watchdog thread
+    notices the worker was re-parented and exits."""
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        except (OSError, AttributeError):  # pragma: no cover - exotic libc
+            pass
+    if os.getppid() != parent:  # the parent died before the guards were set
+        os._exit(1)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
 
 
 def _exit_with_parent(parent: int, interval: float = 0.5) -> None:
@@ -106,7 +128,7 @@ def _run_pool(
         max_workers=workers,
         mp_context=context,
         initializer=_init_worker,
-        initargs=(game, list(agents), on_invalid),
+        initargs=(game, list(agents), on_invalid, os.getpid()),
     ) as pool:
         # Keep a bounded number of matches in flight so results stream back steadily.
         pending: dict[Future[MatchResult], ScheduledMatch] = {}
