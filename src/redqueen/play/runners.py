@@ -73,9 +73,7 @@ def run_matches(
 _WORKER: dict[str, object] = {}
 
 
-def _init_worker(
-    game: Game, agents: Sequence[Agent], on_invalid: OnInvalid, parent: int
-) -> None:
+def _init_worker(game: Game, agents: Sequence[Agent], on_invalid: OnInvalid, parent: int) -> None:
     _die_with_parent(parent)
     _WORKER["game"] = game
     _WORKER["agents"] = agents
