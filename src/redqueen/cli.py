@@ -23,12 +23,11 @@ from rich.table import Table
 
 from redqueen.agents.human import HumanAgent, HumanQuit
 from redqueen.agents.registry import agent_kinds, parse_agent
-from redqueen.config import TournamentRecipe, load_recipe, parse_recipe
+from redqueen.config import RecipeBase, TournamentRecipe, load_recipe, parse_recipe, recipe_model
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.experiment import RunSummary, run_recipe
 from redqueen.games.registry import make, parameters, registered, summary
 from redqueen.play.match import play_match, replay
-from redqueen.report.html import write_report
 
 app = typer.Typer(
     help="redqueen: agents get better, and are measured, by playing games.",
@@ -154,12 +153,12 @@ def _progress_hook(progress: Progress, label: str) -> Any:
     return hook
 
 
-def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> RunSummary:
+def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> Any:
     recipe = (
-        recipe_data
-        if isinstance(recipe_data, TournamentRecipe)
-        else parse_recipe(recipe_data, source)
+        recipe_data if isinstance(recipe_data, RecipeBase) else parse_recipe(recipe_data, source)
     )
+    if not isinstance(recipe, TournamentRecipe):
+        return _run_kind(recipe, out_dir, as_json)
     progress = Progress(
         TextColumn("[bold]{task.description}"),
         BarColumn(),
@@ -175,6 +174,26 @@ def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> 
         out.print_json(json.dumps(result.to_dict(), allow_nan=False))
     else:
         _print_summary(result)
+    return result
+
+
+def _run_kind(recipe: RecipeBase, out_dir: Path | None, as_json: bool) -> Any:
+    """Any recipe kind other than a tournament: its own run, summary and report."""
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+        disable=as_json,
+    )
+    with progress:
+        result = recipe.run(out_dir, progress=_progress_hook(progress, recipe.name))
+    if as_json:
+        out.print_json(json.dumps(result.to_dict(), allow_nan=False))
+    else:
+        out.print(result.summary_text(), highlight=False, markup=False)
     return result
 
 
@@ -312,7 +331,11 @@ def report(
     """Write (or rewrite) a run's HTML report."""
     if not (run_dir / "run.sqlite").is_file():
         raise RedqueenError(f"{run_dir} is not a run directory (no run.sqlite)")
-    out.print(f"report: {write_report(run_dir)}")
+    from redqueen.store.run_store import RunStore
+
+    with RunStore(run_dir) as store:
+        kind = str(store.config().get("kind", "tournament"))
+    out.print(f"report: {recipe_model(kind).write_report(run_dir)}")
 
 
 if __name__ == "__main__":

@@ -13,12 +13,20 @@ A recipe names a game, a list of agents and how they meet::
 
 A wrong field or value is reported with the field's path and what is allowed, before any
 match is played. YAML is read with ``safe_load``; nothing in a recipe is evaluated.
+
+Other kinds of experiment (PSRO, evolution, Core War hills, ...) are recipe kinds: a
+pydantic model that subclasses :class:`RecipeBase` and implements ``run`` (and, if its run
+directory has a report, ``write_report``). :data:`RECIPE_KINDS` maps each kind to the
+model's import path, imported only when a recipe of that kind is read, so that reading
+a tournament recipe never imports torch, ray or numba.
 """
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -30,6 +38,52 @@ from redqueen.games.registry import make, namespaces, registered
 
 class RecipeError(RedqueenError, ValueError):
     """A recipe that cannot be run, with every problem found and what is allowed."""
+
+
+ProgressHook = Callable[[int, int], None]
+"""Called with (units done, units in all) as a run advances; drives the progress bar."""
+
+
+class RecipeOutcome(Protocol):
+    """What a recipe's ``run`` returns: a JSON-ready dict, and a text for the terminal."""
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+    def summary_text(self) -> str: ...
+
+
+RECIPE_KINDS: dict[str, str] = {
+    "tournament": "redqueen.config:TournamentRecipe",
+    # learning (issue 4): add "kind": "module:Model" lines here
+    # social and economic games (issue 5)
+    # LLM players (issue 6)
+    # Core War (issue 7)
+}
+"""Each recipe kind and the import path of its model (a :class:`RecipeBase` subclass)."""
+
+
+class RecipeBase(BaseModel):
+    """Fields every recipe has. A recipe kind subclasses this, adds its own fields with
+    their ranges (so a wrong value is refused before anything runs), and implements
+    :meth:`run`. Fields named in ``resumable_changes`` may change between a run and its
+    resumption (they change no result: worker counts, descriptions)."""
+
+    model_config = ConfigDict(extra="forbid")
+    resumable_changes: ClassVar[tuple[str, ...]] = ("description",)
+
+    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    kind: str
+    seed: int = Field(0, ge=0)
+
+    def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RecipeOutcome:
+        """Run (or resume) into ``out_dir``; in memory when it is None."""
+        raise NotImplementedError(f"recipe kind {self.kind!r} does not implement run()")
+
+    @classmethod
+    def write_report(cls, run_dir: Path) -> Path:
+        """(Re)write the run's HTML report from its store; return the file."""
+        raise RecipeError(f"recipe kind {cls.__name__} has no report")
 
 
 class GameConfig(BaseModel):
@@ -83,18 +137,15 @@ class AgentConfig(BaseModel):
         return self
 
 
-class TournamentRecipe(BaseModel):
+class TournamentRecipe(RecipeBase):
     """A round-robin tournament (see :func:`redqueen.play.tournament`)."""
 
-    model_config = ConfigDict(extra="forbid")
+    resumable_changes: ClassVar[tuple[str, ...]] = ("workers", "description")
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    description: str = ""
     kind: Literal["tournament"] = "tournament"
     game: GameConfig
     agents: list[AgentConfig] = Field(min_length=1)
     games_per_pairing: int = Field(10, ge=1, le=1_000_000)
-    seed: int = Field(0, ge=0)
     workers: int = Field(1, ge=0, le=1024)
     self_play: bool = False
     on_invalid: Literal["random", "raise"] = "random"
@@ -140,26 +191,58 @@ class TournamentRecipe(BaseModel):
             )
         return self
 
+    def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RecipeOutcome:
+        from redqueen.experiment import run_recipe
+
+        return run_recipe(self, out_dir, progress=progress)
+
+    @classmethod
+    def write_report(cls, run_dir: Path) -> Path:
+        from redqueen.report.html import write_report
+
+        return write_report(run_dir)
+
 
 Recipe = TournamentRecipe
 
 
-def parse_recipe(data: Any, source: str = "recipe") -> Recipe:
+def recipe_kinds() -> list[str]:
+    """The recipe kinds a recipe's ``kind`` field may name."""
+    return sorted(RECIPE_KINDS)
+
+
+def recipe_model(kind: str) -> type[RecipeBase]:
+    """The model class of a recipe kind (imported on first use)."""
+    if kind not in RECIPE_KINDS:
+        raise RecipeError(
+            f"recipe kind {kind!r} is not known; allowed: {', '.join(recipe_kinds())}"
+        )
+    module, _, attr = RECIPE_KINDS[kind].partition(":")
+    model = getattr(importlib.import_module(module), attr)
+    if not (isinstance(model, type) and issubclass(model, RecipeBase)):
+        raise TypeError(f"{RECIPE_KINDS[kind]} is not a RecipeBase subclass")
+    return model
+
+
+def parse_recipe(data: Any, source: str = "recipe") -> RecipeBase:
     """Validate a recipe given as a mapping; raise :class:`RecipeError` on any problem."""
     if not isinstance(data, dict):
         raise RecipeError(
             f"{source}: a recipe must be a mapping of fields, got {type(data).__name__}"
         )
     kind = data.get("kind", "tournament")
-    if kind != "tournament":
-        raise RecipeError(f"{source}: kind {kind!r} is not known; allowed: tournament")
+    if not isinstance(kind, str) or kind not in RECIPE_KINDS:
+        raise RecipeError(
+            f"{source}: kind {kind!r} is not known; allowed: {', '.join(recipe_kinds())}"
+        )
+    model = recipe_model(kind)
     try:
-        return TournamentRecipe.model_validate(data)
+        return model.model_validate(data)
     except ValidationError as err:
-        raise RecipeError(_describe(err, source, TournamentRecipe)) from None
+        raise RecipeError(_describe(err, source, model)) from None
 
 
-def load_recipe(path: str | Path) -> Recipe:
+def load_recipe(path: str | Path) -> RecipeBase:
     """Read and validate the recipe at ``path``."""
     path = Path(path)
     if not path.is_file():

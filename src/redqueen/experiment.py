@@ -9,14 +9,13 @@ one that was never interrupted.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from redqueen.agents.core import Agent
 from redqueen.agents.registry import make_agent
-from redqueen.config import Recipe
+from redqueen.config import ProgressHook, Recipe
 from redqueen.games.registry import make
 from redqueen.measure.ratings import EloRating, elo_ratings
 from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
@@ -28,11 +27,10 @@ from redqueen.play.tournament import agent_names
 from redqueen.report.html import write_report
 from redqueen.store.run_store import RunStore
 
-RESUMABLE_CHANGES = ("workers", "description")
+RESUMABLE_CHANGES = Recipe.resumable_changes
 """Recipe fields that do not change any result: a run may resume with other values."""
 
-ProgressHook = Callable[[int, int], None]
-"""Called with (matches done, matches in the schedule) as the run advances."""
+__all__ = ["RESUMABLE_CHANGES", "ProgressHook", "RunSummary", "build_agents", "run_recipe"]
 
 
 @dataclass
@@ -65,6 +63,11 @@ class RunSummary:
             "run_dir": str(self.run_dir) if self.run_dir else None,
             "report": str(self.report) if self.report else None,
         }
+
+    def summary_text(self) -> str:
+        lines = [f"{self.recipe.name}: {self.recipe.game.id}, {self.matches} matches"]
+        lines += [f"  {s.name}: mean {s.returns.mean:.3f}" for s in self.standings]
+        return "\n".join(lines)
 
 
 def build_agents(recipe: Recipe) -> tuple[list[Agent], list[str]]:

@@ -86,7 +86,7 @@ def test_quickstart_recipe_is_valid() -> None:
         ),
         (
             {"name": "x", "game": "tic_tac_toe", "agents": ["random", "first"], "gamez": 3},
-            "gamez: unknown field; allowed fields: name, description, kind, game",
+            "gamez: unknown field; allowed fields: name, description, kind, seed, game",
         ),
         (
             {

@@ -1,0 +1,45 @@
+"""Recipe kinds other than tournaments: validated, run and reported through one path."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from redqueen import config
+from redqueen.cli import app
+from redqueen.config import RecipeError, parse_recipe
+
+
+@pytest.fixture
+def count_kind(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(config.RECIPE_KINDS, "count", "toy_recipe:CountRecipe")
+
+
+def test_unknown_kind_lists_the_known_ones() -> None:
+    with pytest.raises(RecipeError, match=r"kind .nope. is not known; allowed: .*tournament"):
+        parse_recipe({"name": "x", "kind": "nope"})
+
+
+def test_a_kind_validates_its_own_fields(count_kind: None) -> None:
+    assert parse_recipe({"name": "x", "kind": "count", "upto": 5}).upto == 5  # type: ignore[attr-defined]
+    with pytest.raises(RecipeError, match="upto: Input should be less than or equal to 100"):
+        parse_recipe({"name": "x", "kind": "count", "upto": 500})
+    with pytest.raises(RecipeError, match="unknown field; allowed fields: name, description"):
+        parse_recipe({"name": "x", "kind": "count", "games": 5})
+
+
+def test_run_and_report_dispatch_on_kind(count_kind: None, tmp_path: Path) -> None:
+    recipe = tmp_path / "count.yaml"
+    recipe.write_text("name: c\nkind: count\nupto: 4\n")
+    runner = CliRunner()
+    res = runner.invoke(app, ["run", str(recipe), "--out", str(tmp_path / "run"), "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == {"total": 4}
+    res = runner.invoke(app, ["run", str(recipe), "--out", str(tmp_path / "run")])
+    assert "counted to 4" in res.stdout
+    res = runner.invoke(app, ["report", str(tmp_path / "run")])
+    assert res.exit_code == 0, res.output
+    assert (tmp_path / "run" / "report.html").read_text().startswith("<!doctype html>")
