@@ -26,7 +26,7 @@ def _bash_blocks() -> list[str]:
 def test_two_setup_commands_and_ci_runs_the_second() -> None:
     first, second = (b.strip() for b in _bash_blocks()[:2])
     assert first == "python -m pip install -e . && redqueen run recipes/quickstart.yaml"
-    assert second == 'python -m pip install -e ".[test]" && python -m pytest'
+    assert second == 'python -m pip install -c .ci/constraints.txt -e ".[test]" && python -m pytest'
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1] == second
 
