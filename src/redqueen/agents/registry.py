@@ -24,6 +24,8 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     "minimax": "redqueen.agents.minimax:MinimaxAgent",
     "human": "redqueen.agents.human:HumanAgent",
     # "policy" (redqueen.solve.policy) is registered by redqueen/__init__.py.
+    # classic strategies (issue 5)
+    # LLM players (issue 6)
 }
 
 

@@ -64,6 +64,8 @@ _REGISTRY: dict[str, _Entry] = {
     "leduc_poker": _Entry("redqueen.games.leduc_poker:LeducPokerGame", "Leduc hold'em"),
     "tic_tac_toe": _Entry("redqueen.games.tic_tac_toe:TicTacToeGame", "tic-tac-toe"),
     "connect_four": _Entry("redqueen.games.connect_four:ConnectFourGame", "connect four"),
+    # social and economic games (issue 5)
+    # Core War (issue 7)
 }
 
 
