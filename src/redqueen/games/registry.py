@@ -65,6 +65,16 @@ _REGISTRY: dict[str, _Entry] = {
     "tic_tac_toe": _Entry("redqueen.games.tic_tac_toe:TicTacToeGame", "tic-tac-toe"),
     "connect_four": _Entry("redqueen.games.connect_four:ConnectFourGame", "connect four"),
     # social and economic games (issue 5)
+    "trust_game": _Entry(
+        "redqueen.games.economic:trust_game", "trust game (Berg et al. 1995): send, x3, return"
+    ),
+    "ultimatum_game": _Entry(
+        "redqueen.games.economic:ultimatum_game", "ultimatum game: offer, accept or reject"
+    ),
+    "public_goods_game": _Entry(
+        "redqueen.games.economic:public_goods_game",
+        "linear public goods game, N players, one-shot or repeated",
+    ),
     # Core War (issue 7)
 }
 
