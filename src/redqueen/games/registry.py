@@ -65,6 +65,15 @@ _REGISTRY: dict[str, _Entry] = {
     "tic_tac_toe": _Entry("redqueen.games.tic_tac_toe:TicTacToeGame", "tic-tac-toe"),
     "connect_four": _Entry("redqueen.games.connect_four:ConnectFourGame", "connect four"),
     # social and economic games (issue 5)
+    "bargaining": _Entry(
+        "redqueen.games.glee:bargaining", "GLEE alternating-offers bargaining with discounting"
+    ),
+    "negotiation": _Entry(
+        "redqueen.games.glee:negotiation", "GLEE price negotiation with outside options (John)"
+    ),
+    "persuasion": _Entry(
+        "redqueen.games.glee:persuasion", "GLEE repeated persuasion: seller knows the quality"
+    ),
     "trust_game": _Entry(
         "redqueen.games.economic:trust_game", "trust game (Berg et al. 1995): send, x3, return"
     ),
