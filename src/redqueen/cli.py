@@ -26,6 +26,7 @@ from redqueen.agents.registry import agent_kinds, parse_agent
 from redqueen.config import RecipeBase, TournamentRecipe, load_recipe, parse_recipe, recipe_model
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.experiment import RunSummary, run_recipe
+from redqueen.games.corewar.cli import corewar_app
 from redqueen.games.registry import make, parameters, registered, summary
 from redqueen.play.match import play_match, replay
 
@@ -38,6 +39,7 @@ app = typer.Typer(
 # Tables are wide: when output goes to a pipe or file, do not squeeze them into 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=140)
 err = Console(stderr=True)
+app.add_typer(corewar_app, name="corewar")  # Core War (issue 7)
 
 
 def main() -> None:

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover ADD
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        ADD.A   #-8, $-8
+        ADD.A   $1, *0
+        ADD.A   *-2, @-2
+        ADD.A   @3, {-8
+        ADD.A   {6, <2
+        ADD.A   <-8, }9
+        ADD.A   }2, >-7
+        ADD.A   >7, #-3
+        ADD.B   #-3, *-2
+        ADD.B   $-7, @-8
+        ADD.B   *5, {-1
+        ADD.B   @-5, <-7
+        ADD.B   {7, }-2
+        ADD.B   <3, >4
+        ADD.B   }-5, #-3
+        ADD.B   >-6, $8
+        ADD.AB  #8, @-6
+        ADD.AB  $5, {-4
+        ADD.AB  *6, <-7
+        ADD.AB  @-8, }4
+        ADD.AB  {8, >-2
+        ADD.AB  <-6, #8
+        ADD.AB  }-5, $-9
+        ADD.AB  >9, *-8
+        ADD.BA  #3, {-6
+        ADD.BA  $7, <-8
+        ADD.BA  *6, }-2
+        ADD.BA  @0, >-6
+        ADD.BA  {-2, #-4
+        ADD.BA  <-4, $6
+        ADD.BA  }3, *-9
+        ADD.BA  >-1, @-7
+        ADD.F   #8, <-1
+        ADD.F   $-6, }4
+        ADD.F   *-2, >-7
+        ADD.F   @1, #-2
+        ADD.F   {-5, $-7
+        ADD.F   <-8, *0
+        ADD.F   }-3, @-9
+        ADD.F   >-1, {-1
+        ADD.X   #-6, }9
+        ADD.X   $-1, >1
+        ADD.X   *6, #8
+        ADD.X   @8, $9
+        ADD.X   {-6, *-7
+        ADD.X   <5, @-3
+        ADD.X   }2, {-5
+        ADD.X   >3, <-4
+        ADD.I   #7, >8
+        ADD.I   $-2, #-9
+        ADD.I   *5, $-4
+        ADD.I   @-3, *1
+        ADD.I   {0, @-8
+        ADD.I   <-1, {-4
+        ADD.I   }2, <-3
+        ADD.I   >4, }4
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover CMP
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        CMP.A   #5, $9
+        CMP.A   $-3, *5
+        CMP.A   *2, @9
+        CMP.A   @8, {5
+        CMP.A   {0, <-8
+        CMP.A   <-9, }9
+        CMP.A   }0, >-2
+        CMP.A   >4, #5
+        CMP.B   #-5, *-4
+        CMP.B   $-6, @-3
+        CMP.B   *-1, {5
+        CMP.B   @-3, <8
+        CMP.B   {8, }9
+        CMP.B   <3, >6
+        CMP.B   }5, #3
+        CMP.B   >5, $-4
+        CMP.AB  #-4, @9
+        CMP.AB  $-1, {5
+        CMP.AB  *-4, <-1
+        CMP.AB  @-4, }2
+        CMP.AB  {-2, >1
+        CMP.AB  <-3, #4
+        CMP.AB  }-9, $4
+        CMP.AB  >5, *-4
+        CMP.BA  #-2, {-6
+        CMP.BA  $2, <1
+        CMP.BA  *-2, }3
+        CMP.BA  @-9, >-4
+        CMP.BA  {1, #-4
+        CMP.BA  <-1, $-2
+        CMP.BA  }-9, *-8
+        CMP.BA  >-9, @-4
+        CMP.F   #-4, <0
+        CMP.F   $-7, }3
+        CMP.F   *-3, >-7
+        CMP.F   @-3, #-9
+        CMP.F   {8, $4
+        CMP.F   <2, *9
+        CMP.F   }-7, @-3
+        CMP.F   >3, {-5
+        CMP.X   #1, }-5
+        CMP.X   $-9, >9
+        CMP.X   *0, #-3
+        CMP.X   @5, $-6
+        CMP.X   {-2, *0
+        CMP.X   <1, @2
+        CMP.X   }1, {2
+        CMP.X   >9, <4
+        CMP.I   #3, >4
+        CMP.I   $-4, #3
+        CMP.I   *2, $5
+        CMP.I   @2, *-3
+        CMP.I   {-3, @-9
+        CMP.I   <7, {-5
+        CMP.I   }3, <4
+        CMP.I   >8, }3
+        JMP.B   gen, >gen
+        END

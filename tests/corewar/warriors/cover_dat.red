@@ -1,0 +1,64 @@
+;redcode-94
+;name cover DAT
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        DAT.A   #-5, $-8
+        DAT.A   $-4, *7
+        DAT.A   *-4, @-6
+        DAT.A   @-8, {0
+        DAT.A   {-4, <-8
+        DAT.A   <4, }9
+        DAT.A   }-7, >5
+        DAT.A   >-8, #-3
+        DAT.B   #0, *8
+        DAT.B   $-9, @2
+        DAT.B   *-4, {-9
+        DAT.B   @4, <4
+        DAT.B   {-4, }6
+        DAT.B   <-2, >7
+        DAT.B   }-1, #1
+        DAT.B   >1, $-4
+        DAT.AB  #-1, @-4
+        DAT.AB  $9, {1
+        DAT.AB  *-4, <-3
+        DAT.AB  @-3, }-7
+        DAT.AB  {-4, >-2
+        DAT.AB  <4, #-8
+        DAT.AB  }4, $9
+        DAT.AB  >7, *-1
+        DAT.BA  #-2, {-8
+        DAT.BA  $-6, <-1
+        DAT.BA  *4, }-1
+        DAT.BA  @-8, >5
+        DAT.BA  {7, #6
+        DAT.BA  <-2, $-2
+        DAT.BA  }-8, *-8
+        DAT.BA  >8, @9
+        DAT.F   #3, <4
+        DAT.F   $-6, }-4
+        DAT.F   *2, >-3
+        DAT.F   @2, #-3
+        DAT.F   {6, $5
+        DAT.F   <-1, *9
+        DAT.F   }7, @-3
+        DAT.F   >-1, {-4
+        DAT.X   #7, }-5
+        DAT.X   $-5, >3
+        DAT.X   *4, #-5
+        DAT.X   @-8, $-5
+        DAT.X   {9, *-1
+        DAT.X   <-3, @-1
+        DAT.X   }-3, {-3
+        DAT.X   >-8, <-8
+        DAT.I   #7, >-6
+        DAT.I   $1, #7
+        DAT.I   *6, $4
+        DAT.I   @-2, *-2
+        DAT.I   {6, @4
+        DAT.I   <-2, {-8
+        DAT.I   }1, <2
+        DAT.I   >-7, }-7
+        JMP.B   gen, >gen
+        END

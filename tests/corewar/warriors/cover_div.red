@@ -1,0 +1,64 @@
+;redcode-94
+;name cover DIV
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        DIV.A   #0, $8
+        DIV.A   $-2, *2
+        DIV.A   *-9, @7
+        DIV.A   @-1, {-7
+        DIV.A   {-9, <8
+        DIV.A   <6, }-8
+        DIV.A   }-4, >3
+        DIV.A   >7, #0
+        DIV.B   #4, *5
+        DIV.B   $1, @-5
+        DIV.B   *-2, {-8
+        DIV.B   @1, <8
+        DIV.B   {-9, }8
+        DIV.B   <-7, >3
+        DIV.B   }-9, #-2
+        DIV.B   >2, $6
+        DIV.AB  #5, @-2
+        DIV.AB  $-6, {7
+        DIV.AB  *3, <5
+        DIV.AB  @-5, }-9
+        DIV.AB  {-8, >-5
+        DIV.AB  <-3, #1
+        DIV.AB  }-7, $-3
+        DIV.AB  >7, *2
+        DIV.BA  #-9, {5
+        DIV.BA  $-3, <4
+        DIV.BA  *7, }6
+        DIV.BA  @1, >-4
+        DIV.BA  {-7, #-3
+        DIV.BA  <-6, $0
+        DIV.BA  }-5, *9
+        DIV.BA  >-2, @-9
+        DIV.F   #0, <5
+        DIV.F   $-6, }7
+        DIV.F   *-1, >-3
+        DIV.F   @4, #-1
+        DIV.F   {-3, $-2
+        DIV.F   <-2, *-9
+        DIV.F   }1, @4
+        DIV.F   >-2, {9
+        DIV.X   #-2, }-3
+        DIV.X   $8, >5
+        DIV.X   *7, #-6
+        DIV.X   @-6, $-7
+        DIV.X   {-6, *-9
+        DIV.X   <-9, @-9
+        DIV.X   }9, {-9
+        DIV.X   >-1, <2
+        DIV.I   #8, >8
+        DIV.I   $-4, #3
+        DIV.I   *4, $-1
+        DIV.I   @-3, *3
+        DIV.I   {6, @-7
+        DIV.I   <-7, {-6
+        DIV.I   }8, <5
+        DIV.I   >6, }-2
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover DJN
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        DJN.A   #-3, $-7
+        DJN.A   $0, *3
+        DJN.A   *-3, @0
+        DJN.A   @5, {4
+        DJN.A   {-3, <5
+        DJN.A   <-4, }-6
+        DJN.A   }6, >7
+        DJN.A   >3, #-4
+        DJN.B   #7, *8
+        DJN.B   $4, @-6
+        DJN.B   *-1, {0
+        DJN.B   @-9, <-7
+        DJN.B   {5, }-9
+        DJN.B   <-6, >7
+        DJN.B   }9, #-5
+        DJN.B   >4, $-9
+        DJN.AB  #-1, @-7
+        DJN.AB  $-9, {-6
+        DJN.AB  *-2, <6
+        DJN.AB  @-7, }8
+        DJN.AB  {-5, >-8
+        DJN.AB  <2, #-1
+        DJN.AB  }1, $-3
+        DJN.AB  >7, *5
+        DJN.BA  #-9, {-9
+        DJN.BA  $-7, <8
+        DJN.BA  *-2, }-5
+        DJN.BA  @9, >6
+        DJN.BA  {5, #7
+        DJN.BA  <2, $-9
+        DJN.BA  }-1, *0
+        DJN.BA  >-1, @-1
+        DJN.F   #4, <-6
+        DJN.F   $-6, }-1
+        DJN.F   *-3, >8
+        DJN.F   @6, #1
+        DJN.F   {6, $-9
+        DJN.F   <-4, *-1
+        DJN.F   }-4, @3
+        DJN.F   >4, {3
+        DJN.X   #-3, }6
+        DJN.X   $1, >6
+        DJN.X   *-2, #-8
+        DJN.X   @8, $-9
+        DJN.X   {-2, *2
+        DJN.X   <-4, @-5
+        DJN.X   }-6, {5
+        DJN.X   >6, <5
+        DJN.I   #2, >3
+        DJN.I   $-9, #-8
+        DJN.I   *3, $1
+        DJN.I   @3, *2
+        DJN.I   {-1, @2
+        DJN.I   <-6, {-3
+        DJN.I   }-3, <8
+        DJN.I   >7, }9
+        JMP.B   gen, >gen
+        END

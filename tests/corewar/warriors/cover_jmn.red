@@ -1,0 +1,64 @@
+;redcode-94
+;name cover JMN
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        JMN.A   #-7, $9
+        JMN.A   $7, *7
+        JMN.A   *6, @2
+        JMN.A   @-6, {-5
+        JMN.A   {-8, <-3
+        JMN.A   <8, }-9
+        JMN.A   }2, >4
+        JMN.A   >-1, #-7
+        JMN.B   #9, *4
+        JMN.B   $-2, @5
+        JMN.B   *8, {2
+        JMN.B   @-4, <5
+        JMN.B   {6, }3
+        JMN.B   <-8, >5
+        JMN.B   }1, #4
+        JMN.B   >7, $-2
+        JMN.AB  #4, @-6
+        JMN.AB  $6, {-4
+        JMN.AB  *3, <8
+        JMN.AB  @5, }6
+        JMN.AB  {4, >-6
+        JMN.AB  <-3, #3
+        JMN.AB  }1, $-9
+        JMN.AB  >0, *-1
+        JMN.BA  #-5, {9
+        JMN.BA  $9, <8
+        JMN.BA  *-7, }-1
+        JMN.BA  @5, >6
+        JMN.BA  {7, #-3
+        JMN.BA  <2, $-7
+        JMN.BA  }6, *0
+        JMN.BA  >-9, @-7
+        JMN.F   #-2, <3
+        JMN.F   $-6, }-8
+        JMN.F   *4, >1
+        JMN.F   @6, #1
+        JMN.F   {2, $-8
+        JMN.F   <9, *0
+        JMN.F   }1, @-3
+        JMN.F   >4, {2
+        JMN.X   #9, }6
+        JMN.X   $-4, >-6
+        JMN.X   *-2, #1
+        JMN.X   @0, $3
+        JMN.X   {9, *5
+        JMN.X   <-8, @6
+        JMN.X   }-1, {6
+        JMN.X   >-5, <3
+        JMN.I   #2, >-3
+        JMN.I   $2, #3
+        JMN.I   *3, $2
+        JMN.I   @3, *-9
+        JMN.I   {7, @7
+        JMN.I   <9, {-9
+        JMN.I   }-8, <-5
+        JMN.I   >-8, }0
+        JMP.B   gen, >gen
+        END

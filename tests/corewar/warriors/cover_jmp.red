@@ -1,0 +1,64 @@
+;redcode-94
+;name cover JMP
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        JMP.A   #-4, $8
+        JMP.A   $3, *-5
+        JMP.A   *4, @-9
+        JMP.A   @9, {3
+        JMP.A   {1, <6
+        JMP.A   <1, }-8
+        JMP.A   }-7, >9
+        JMP.A   >3, #-7
+        JMP.B   #0, *-5
+        JMP.B   $-4, @4
+        JMP.B   *6, {6
+        JMP.B   @-8, <-3
+        JMP.B   {-5, }-1
+        JMP.B   <5, >7
+        JMP.B   }5, #-5
+        JMP.B   >-5, $-7
+        JMP.AB  #-5, @-4
+        JMP.AB  $9, {1
+        JMP.AB  *-6, <0
+        JMP.AB  @9, }2
+        JMP.AB  {-8, >-5
+        JMP.AB  <6, #5
+        JMP.AB  }3, $-9
+        JMP.AB  >-2, *-6
+        JMP.BA  #-3, {7
+        JMP.BA  $3, <-4
+        JMP.BA  *9, }-1
+        JMP.BA  @9, >4
+        JMP.BA  {-9, #6
+        JMP.BA  <4, $-3
+        JMP.BA  }7, *1
+        JMP.BA  >0, @1
+        JMP.F   #-7, <7
+        JMP.F   $-6, }3
+        JMP.F   *-4, >-7
+        JMP.F   @-4, #0
+        JMP.F   {-7, $4
+        JMP.F   <9, *9
+        JMP.F   }-8, @-9
+        JMP.F   >4, {0
+        JMP.X   #4, }-8
+        JMP.X   $-8, >3
+        JMP.X   *-4, #7
+        JMP.X   @3, $7
+        JMP.X   {-2, *-8
+        JMP.X   <-9, @8
+        JMP.X   }-6, {8
+        JMP.X   >-9, <-1
+        JMP.I   #2, >3
+        JMP.I   $-7, #-1
+        JMP.I   *4, $-9
+        JMP.I   @3, *7
+        JMP.I   {-6, @0
+        JMP.I   <1, {6
+        JMP.I   }-9, <0
+        JMP.I   >-1, }8
+        JMP.B   gen, >gen
+        END

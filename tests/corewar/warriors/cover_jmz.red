@@ -1,0 +1,64 @@
+;redcode-94
+;name cover JMZ
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        JMZ.A   #0, $-7
+        JMZ.A   $-5, *-9
+        JMZ.A   *-4, @-3
+        JMZ.A   @2, {-7
+        JMZ.A   {6, <-5
+        JMZ.A   <1, }7
+        JMZ.A   }-3, >-7
+        JMZ.A   >7, #2
+        JMZ.B   #-9, *-1
+        JMZ.B   $-9, @4
+        JMZ.B   *-2, {4
+        JMZ.B   @0, <4
+        JMZ.B   {-6, }7
+        JMZ.B   <8, >2
+        JMZ.B   }-6, #5
+        JMZ.B   >-8, $5
+        JMZ.AB  #9, @-5
+        JMZ.AB  $-5, {-1
+        JMZ.AB  *8, <-2
+        JMZ.AB  @-2, }4
+        JMZ.AB  {2, >4
+        JMZ.AB  <-8, #-6
+        JMZ.AB  }2, $-3
+        JMZ.AB  >5, *-7
+        JMZ.BA  #5, {8
+        JMZ.BA  $6, <-4
+        JMZ.BA  *-5, }-5
+        JMZ.BA  @1, >5
+        JMZ.BA  {8, #5
+        JMZ.BA  <3, $-5
+        JMZ.BA  }7, *1
+        JMZ.BA  >9, @7
+        JMZ.F   #-8, <-8
+        JMZ.F   $-6, }-8
+        JMZ.F   *0, >0
+        JMZ.F   @-5, #0
+        JMZ.F   {-2, $4
+        JMZ.F   <3, *1
+        JMZ.F   }6, @-3
+        JMZ.F   >4, {1
+        JMZ.X   #-9, }-7
+        JMZ.X   $-2, >8
+        JMZ.X   *-3, #-2
+        JMZ.X   @-8, $-4
+        JMZ.X   {-6, *8
+        JMZ.X   <-5, @-3
+        JMZ.X   }-3, {7
+        JMZ.X   >2, <1
+        JMZ.I   #2, >9
+        JMZ.I   $1, #-5
+        JMZ.I   *3, $-9
+        JMZ.I   @3, *-1
+        JMZ.I   {4, @-6
+        JMZ.I   <5, {-8
+        JMZ.I   }-5, <1
+        JMZ.I   >-5, }-2
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover LDP
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        LDP.A   #-2, $-3
+        LDP.A   $6, *-9
+        LDP.A   *5, @5
+        LDP.A   @4, {7
+        LDP.A   {1, <0
+        LDP.A   <-7, }8
+        LDP.A   }6, >-8
+        LDP.A   >8, #-2
+        LDP.B   #0, *-5
+        LDP.B   $9, @8
+        LDP.B   *9, {-4
+        LDP.B   @-1, <5
+        LDP.B   {4, }-4
+        LDP.B   <-5, >8
+        LDP.B   }-4, #8
+        LDP.B   >-9, $6
+        LDP.AB  #7, @5
+        LDP.AB  $-8, {1
+        LDP.AB  *-5, <9
+        LDP.AB  @6, }-9
+        LDP.AB  {-9, >7
+        LDP.AB  <-3, #-7
+        LDP.AB  }7, $-2
+        LDP.AB  >-2, *0
+        LDP.BA  #2, {-2
+        LDP.BA  $-6, <5
+        LDP.BA  *4, }-4
+        LDP.BA  @-5, >6
+        LDP.BA  {7, #8
+        LDP.BA  <-4, $9
+        LDP.BA  }2, *9
+        LDP.BA  >-8, @-8
+        LDP.F   #6, <-2
+        LDP.F   $-7, }7
+        LDP.F   *3, >3
+        LDP.F   @-1, #-8
+        LDP.F   {-6, $9
+        LDP.F   <-6, *-1
+        LDP.F   }-8, @-3
+        LDP.F   >9, {6
+        LDP.X   #5, }3
+        LDP.X   $-1, >-1
+        LDP.X   *9, #5
+        LDP.X   @-1, $3
+        LDP.X   {-6, *-5
+        LDP.X   <9, @-2
+        LDP.X   }-9, {-2
+        LDP.X   >5, <5
+        LDP.I   #-3, >-8
+        LDP.I   $2, #-8
+        LDP.I   *1, $7
+        LDP.I   @8, *-9
+        LDP.I   {6, @5
+        LDP.I   <-2, {-8
+        LDP.I   }6, <-6
+        LDP.I   >6, }5
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover MOD
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        MOD.A   #4, $-7
+        MOD.A   $-9, *-2
+        MOD.A   *-6, @-7
+        MOD.A   @-9, {-6
+        MOD.A   {-4, <-2
+        MOD.A   <-6, }8
+        MOD.A   }0, >6
+        MOD.A   >-1, #9
+        MOD.B   #2, *9
+        MOD.B   $8, @3
+        MOD.B   *-4, {9
+        MOD.B   @-3, <9
+        MOD.B   {2, }4
+        MOD.B   <-5, >5
+        MOD.B   }-2, #-4
+        MOD.B   >-1, $0
+        MOD.AB  #0, @-3
+        MOD.AB  $-2, {4
+        MOD.AB  *-2, <3
+        MOD.AB  @2, }-7
+        MOD.AB  {1, >4
+        MOD.AB  <2, #9
+        MOD.AB  }-8, $4
+        MOD.AB  >2, *8
+        MOD.BA  #7, {6
+        MOD.BA  $0, <-4
+        MOD.BA  *-7, }3
+        MOD.BA  @5, >-3
+        MOD.BA  {-8, #-4
+        MOD.BA  <-7, $-1
+        MOD.BA  }-5, *1
+        MOD.BA  >-1, @-4
+        MOD.F   #6, <-3
+        MOD.F   $-6, }-4
+        MOD.F   *3, >4
+        MOD.F   @3, #0
+        MOD.F   {1, $5
+        MOD.F   <4, *9
+        MOD.F   }-4, @3
+        MOD.F   >-2, {-9
+        MOD.X   #5, }-2
+        MOD.X   $-6, >-9
+        MOD.X   *8, #-3
+        MOD.X   @-5, $0
+        MOD.X   {9, *7
+        MOD.X   <7, @-1
+        MOD.X   }-8, {9
+        MOD.X   >-2, <-3
+        MOD.I   #1, >-4
+        MOD.I   $4, #-8
+        MOD.I   *4, $-1
+        MOD.I   @-4, *-5
+        MOD.I   {9, @6
+        MOD.I   <-3, {0
+        MOD.I   }-6, <6
+        MOD.I   >2, }7
+        JMP.B   gen, >gen
+        END

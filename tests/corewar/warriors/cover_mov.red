@@ -1,0 +1,64 @@
+;redcode-94
+;name cover MOV
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        MOV.A   #6, $8
+        MOV.A   $8, *4
+        MOV.A   *7, @-8
+        MOV.A   @4, {2
+        MOV.A   {1, <-6
+        MOV.A   <4, }6
+        MOV.A   }-3, >9
+        MOV.A   >3, #7
+        MOV.B   #-1, *-6
+        MOV.B   $5, @-9
+        MOV.B   *-6, {8
+        MOV.B   @0, <5
+        MOV.B   {7, }2
+        MOV.B   <1, >9
+        MOV.B   }6, #-1
+        MOV.B   >-3, $8
+        MOV.AB  #-6, @-5
+        MOV.AB  $1, {-2
+        MOV.AB  *-8, <-5
+        MOV.AB  @4, }2
+        MOV.AB  {5, >8
+        MOV.AB  <9, #0
+        MOV.AB  }3, $3
+        MOV.AB  >2, *5
+        MOV.BA  #-5, {-7
+        MOV.BA  $4, <-8
+        MOV.BA  *1, }-5
+        MOV.BA  @-4, >5
+        MOV.BA  {-1, #4
+        MOV.BA  <-3, $8
+        MOV.BA  }-8, *-9
+        MOV.BA  >-3, @-5
+        MOV.F   #9, <7
+        MOV.F   $-6, }3
+        MOV.F   *6, >5
+        MOV.F   @1, #-2
+        MOV.F   {-9, $5
+        MOV.F   <5, *1
+        MOV.F   }2, @4
+        MOV.F   >-1, {-2
+        MOV.X   #-5, }8
+        MOV.X   $-7, >8
+        MOV.X   *5, #-2
+        MOV.X   @0, $2
+        MOV.X   {5, *-4
+        MOV.X   <1, @7
+        MOV.X   }0, {-4
+        MOV.X   >-9, <-6
+        MOV.I   #7, >1
+        MOV.I   $9, #2
+        MOV.I   *6, $-3
+        MOV.I   @-2, *9
+        MOV.I   {-3, @-2
+        MOV.I   <2, {-3
+        MOV.I   }5, <-4
+        MOV.I   >8, }2
+        JMP.B   gen, >gen
+        END

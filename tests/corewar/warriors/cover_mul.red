@@ -1,0 +1,64 @@
+;redcode-94
+;name cover MUL
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        MUL.A   #7, $-7
+        MUL.A   $5, *5
+        MUL.A   *0, @1
+        MUL.A   @7, {3
+        MUL.A   {-3, <0
+        MUL.A   <-1, }8
+        MUL.A   }-9, >-1
+        MUL.A   >3, #9
+        MUL.B   #5, *7
+        MUL.B   $6, @-6
+        MUL.B   *6, {-6
+        MUL.B   @6, <1
+        MUL.B   {-9, }1
+        MUL.B   <9, >8
+        MUL.B   }9, #6
+        MUL.B   >6, $-6
+        MUL.AB  #-2, @-8
+        MUL.AB  $2, {9
+        MUL.AB  *8, <7
+        MUL.AB  @7, }8
+        MUL.AB  {8, >5
+        MUL.AB  <-8, #-7
+        MUL.AB  }-6, $3
+        MUL.AB  >0, *-4
+        MUL.BA  #2, {-3
+        MUL.BA  $-6, <4
+        MUL.BA  *9, }-9
+        MUL.BA  @-3, >-5
+        MUL.BA  {-5, #5
+        MUL.BA  <-5, $2
+        MUL.BA  }-4, *9
+        MUL.BA  >8, @4
+        MUL.F   #1, <1
+        MUL.F   $-6, }0
+        MUL.F   *7, >8
+        MUL.F   @-8, #-1
+        MUL.F   {-8, $-1
+        MUL.F   <-8, *-1
+        MUL.F   }6, @-3
+        MUL.F   >-2, {8
+        MUL.X   #-1, }3
+        MUL.X   $2, >-8
+        MUL.X   *7, #3
+        MUL.X   @5, $5
+        MUL.X   {5, *-6
+        MUL.X   <6, @-6
+        MUL.X   }6, {-8
+        MUL.X   >7, <0
+        MUL.I   #8, >2
+        MUL.I   $7, #-5
+        MUL.I   *5, $7
+        MUL.I   @-3, *-8
+        MUL.I   {-5, @-1
+        MUL.I   <7, {7
+        MUL.I   }-8, <-8
+        MUL.I   >9, }-4
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover NOP
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        NOP.A   #6, $-6
+        NOP.A   $-6, *-6
+        NOP.A   *-5, @-1
+        NOP.A   @-8, {5
+        NOP.A   {-4, <-2
+        NOP.A   <5, }-8
+        NOP.A   }-5, >7
+        NOP.A   >4, #8
+        NOP.B   #9, *-9
+        NOP.B   $2, @7
+        NOP.B   *-8, {-1
+        NOP.B   @3, <-2
+        NOP.B   {-7, }8
+        NOP.B   <-8, >5
+        NOP.B   }8, #-9
+        NOP.B   >-5, $-6
+        NOP.AB  #0, @6
+        NOP.AB  $-1, {-3
+        NOP.AB  *0, <-8
+        NOP.AB  @-2, }8
+        NOP.AB  {0, >-2
+        NOP.AB  <-7, #-3
+        NOP.AB  }8, $-8
+        NOP.AB  >3, *-6
+        NOP.BA  #-7, {-3
+        NOP.BA  $-9, <-7
+        NOP.BA  *6, }-8
+        NOP.BA  @3, >5
+        NOP.BA  {9, #-3
+        NOP.BA  <-3, $-8
+        NOP.BA  }2, *9
+        NOP.BA  >9, @5
+        NOP.F   #7, <6
+        NOP.F   $-7, }6
+        NOP.F   *-2, >-4
+        NOP.F   @0, #-8
+        NOP.F   {9, $9
+        NOP.F   <7, *0
+        NOP.F   }-3, @9
+        NOP.F   >9, {5
+        NOP.X   #6, }9
+        NOP.X   $0, >-6
+        NOP.X   *9, #1
+        NOP.X   @-9, $-4
+        NOP.X   {-2, *-2
+        NOP.X   <5, @8
+        NOP.X   }8, {-1
+        NOP.X   >-6, <3
+        NOP.I   #-3, >5
+        NOP.I   $-6, #-4
+        NOP.I   *1, $-4
+        NOP.I   @8, *-8
+        NOP.I   {2, @-8
+        NOP.I   <-7, {5
+        NOP.I   }1, <-7
+        NOP.I   >-2, }-4
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover SEQ
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        SEQ.A   #9, $-6
+        SEQ.A   $9, *1
+        SEQ.A   *-7, @-4
+        SEQ.A   @1, {6
+        SEQ.A   {5, <1
+        SEQ.A   <-2, }-7
+        SEQ.A   }5, >1
+        SEQ.A   >8, #8
+        SEQ.B   #-7, *0
+        SEQ.B   $8, @5
+        SEQ.B   *9, {3
+        SEQ.B   @-7, <9
+        SEQ.B   {1, }4
+        SEQ.B   <5, >8
+        SEQ.B   }-7, #1
+        SEQ.B   >2, $8
+        SEQ.AB  #-9, @8
+        SEQ.AB  $3, {2
+        SEQ.AB  *-9, <-3
+        SEQ.AB  @3, }4
+        SEQ.AB  {7, >-9
+        SEQ.AB  <2, #0
+        SEQ.AB  }9, $-9
+        SEQ.AB  >0, *1
+        SEQ.BA  #-5, {-5
+        SEQ.BA  $5, <-7
+        SEQ.BA  *3, }0
+        SEQ.BA  @-5, >-3
+        SEQ.BA  {0, #7
+        SEQ.BA  <-2, $-4
+        SEQ.BA  }-9, *-9
+        SEQ.BA  >0, @1
+        SEQ.F   #-5, <-8
+        SEQ.F   $-7, }-9
+        SEQ.F   *2, >0
+        SEQ.F   @8, #-9
+        SEQ.F   {-7, $3
+        SEQ.F   <7, *9
+        SEQ.F   }7, @3
+        SEQ.F   >-9, {-4
+        SEQ.X   #0, }-4
+        SEQ.X   $-3, >-4
+        SEQ.X   *1, #0
+        SEQ.X   @-6, $1
+        SEQ.X   {-6, *-3
+        SEQ.X   <4, @-9
+        SEQ.X   }3, {1
+        SEQ.X   >2, <6
+        SEQ.I   #-4, >-8
+        SEQ.I   $4, #-1
+        SEQ.I   *2, $4
+        SEQ.I   @2, *8
+        SEQ.I   {8, @4
+        SEQ.I   <-8, {1
+        SEQ.I   }0, <-2
+        SEQ.I   >5, }5
+        JMP.B   gen, >gen
+        END

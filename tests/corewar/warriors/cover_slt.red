@@ -1,0 +1,64 @@
+;redcode-94
+;name cover SLT
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        SLT.A   #-6, $-7
+        SLT.A   $4, *8
+        SLT.A   *-1, @-8
+        SLT.A   @-3, {-4
+        SLT.A   {7, <3
+        SLT.A   <3, }-6
+        SLT.A   }-4, >-6
+        SLT.A   >-1, #-4
+        SLT.B   #4, *-9
+        SLT.B   $6, @-4
+        SLT.B   *8, {7
+        SLT.B   @2, <1
+        SLT.B   {9, }-6
+        SLT.B   <0, >4
+        SLT.B   }4, #-8
+        SLT.B   >9, $-4
+        SLT.AB  #1, @-9
+        SLT.AB  $7, {7
+        SLT.AB  *0, <1
+        SLT.AB  @7, }-7
+        SLT.AB  {7, >-9
+        SLT.AB  <-8, #-4
+        SLT.AB  }-1, $-2
+        SLT.AB  >-2, *-3
+        SLT.BA  #9, {-7
+        SLT.BA  $-1, <1
+        SLT.BA  *1, }7
+        SLT.BA  @-1, >-4
+        SLT.BA  {3, #-2
+        SLT.BA  <0, $0
+        SLT.BA  }-2, *-1
+        SLT.BA  >9, @-9
+        SLT.F   #9, <9
+        SLT.F   $-7, }-5
+        SLT.F   *-7, >4
+        SLT.F   @-3, #9
+        SLT.F   {3, $-3
+        SLT.F   <-4, *-9
+        SLT.F   }5, @9
+        SLT.F   >3, {-7
+        SLT.X   #-5, }1
+        SLT.X   $5, >4
+        SLT.X   *-1, #6
+        SLT.X   @-2, $5
+        SLT.X   {9, *3
+        SLT.X   <-3, @-7
+        SLT.X   }-1, {3
+        SLT.X   >-2, <2
+        SLT.I   #3, >-3
+        SLT.I   $7, #-4
+        SLT.I   *2, $-7
+        SLT.I   @2, *5
+        SLT.I   {-6, @-3
+        SLT.I   <3, {8
+        SLT.I   }-2, <3
+        SLT.I   >-7, }-6
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover SNE
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        SNE.A   #2, $9
+        SNE.A   $1, *-2
+        SNE.A   *4, @-6
+        SNE.A   @-7, {-4
+        SNE.A   {-9, <9
+        SNE.A   <-2, }8
+        SNE.A   }9, >4
+        SNE.A   >0, #-2
+        SNE.B   #-9, *5
+        SNE.B   $-4, @6
+        SNE.B   *1, {1
+        SNE.B   @7, <-3
+        SNE.B   {-7, }-7
+        SNE.B   <8, >3
+        SNE.B   }1, #-8
+        SNE.B   >-2, $1
+        SNE.AB  #5, @7
+        SNE.AB  $-5, {-1
+        SNE.AB  *5, <-5
+        SNE.AB  @-9, }6
+        SNE.AB  {-9, >0
+        SNE.AB  <7, #8
+        SNE.AB  }8, $-2
+        SNE.AB  >8, *7
+        SNE.BA  #4, {-4
+        SNE.BA  $7, <-7
+        SNE.BA  *1, }-4
+        SNE.BA  @-1, >-2
+        SNE.BA  {-2, #-1
+        SNE.BA  <-3, $-6
+        SNE.BA  }-9, *-9
+        SNE.BA  >1, @0
+        SNE.F   #1, <-4
+        SNE.F   $-7, }-1
+        SNE.F   *-6, >7
+        SNE.F   @8, #-9
+        SNE.F   {-3, $3
+        SNE.F   <-6, *8
+        SNE.F   }2, @3
+        SNE.F   >9, {4
+        SNE.X   #7, }9
+        SNE.X   $-5, >8
+        SNE.X   *8, #-9
+        SNE.X   @2, $8
+        SNE.X   {2, *-6
+        SNE.X   <1, @0
+        SNE.X   }6, {0
+        SNE.X   >-6, <8
+        SNE.I   #-3, >-2
+        SNE.I   $5, #7
+        SNE.I   *1, $-4
+        SNE.I   @8, *0
+        SNE.I   {-8, @-2
+        SNE.I   <8, {-1
+        SNE.I   }4, <-1
+        SNE.I   >1, }-6
+        JMP.B   gen, >gen
+        END

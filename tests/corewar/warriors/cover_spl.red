@@ -1,0 +1,64 @@
+;redcode-94
+;name cover SPL
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        SPL.A   #8, $9
+        SPL.A   $-7, *-7
+        SPL.A   *7, @6
+        SPL.A   @5, {-6
+        SPL.A   {2, <-6
+        SPL.A   <-4, }-9
+        SPL.A   }-8, >-9
+        SPL.A   >7, #5
+        SPL.B   #5, *6
+        SPL.B   $-1, @-5
+        SPL.B   *9, {-2
+        SPL.B   @6, <-6
+        SPL.B   {-3, }6
+        SPL.B   <-3, >9
+        SPL.B   }-3, #-6
+        SPL.B   >0, $3
+        SPL.AB  #6, @-8
+        SPL.AB  $2, {-9
+        SPL.AB  *-7, <4
+        SPL.AB  @0, }-9
+        SPL.AB  {4, >1
+        SPL.AB  <7, #7
+        SPL.AB  }0, $4
+        SPL.AB  >3, *-9
+        SPL.BA  #0, {-8
+        SPL.BA  $-4, <1
+        SPL.BA  *-4, }-8
+        SPL.BA  @-5, >7
+        SPL.BA  {4, #6
+        SPL.BA  <1, $8
+        SPL.BA  }-1, *-1
+        SPL.BA  >1, @4
+        SPL.F   #3, <-2
+        SPL.F   $-6, }7
+        SPL.F   *1, >-3
+        SPL.F   @5, #2
+        SPL.F   {-8, $-2
+        SPL.F   <2, *-1
+        SPL.F   }-9, @-9
+        SPL.F   >3, {-8
+        SPL.X   #-4, }0
+        SPL.X   $7, >-8
+        SPL.X   *-1, #-4
+        SPL.X   @-3, $-2
+        SPL.X   {-6, *6
+        SPL.X   <0, @4
+        SPL.X   }-4, {4
+        SPL.X   >6, <0
+        SPL.I   #3, >-9
+        SPL.I   $-1, #7
+        SPL.I   *2, $-6
+        SPL.I   @2, *-6
+        SPL.I   {2, @3
+        SPL.I   <-1, {2
+        SPL.I   }-6, <9
+        SPL.I   >-4, }-8
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover STP
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        STP.A   #3, $-6
+        STP.A   $-1, *6
+        STP.A   *-4, @3
+        STP.A   @-4, {-3
+        STP.A   {6, <8
+        STP.A   <-7, }-8
+        STP.A   }-8, >-5
+        STP.A   >0, #1
+        STP.B   #-2, *-7
+        STP.B   $4, @-4
+        STP.B   *1, {-6
+        STP.B   @-6, <-6
+        STP.B   {-4, }-8
+        STP.B   <-3, >3
+        STP.B   }4, #0
+        STP.B   >7, $0
+        STP.AB  #2, @-8
+        STP.AB  $-4, {-2
+        STP.AB  *9, <7
+        STP.AB  @-6, }0
+        STP.AB  {1, >-3
+        STP.AB  <2, #2
+        STP.AB  }6, $4
+        STP.AB  >6, *-2
+        STP.BA  #-9, {-1
+        STP.BA  $-3, <5
+        STP.BA  *8, }-8
+        STP.BA  @0, >7
+        STP.BA  {6, #7
+        STP.BA  <-5, $8
+        STP.BA  }-5, *8
+        STP.BA  >0, @-3
+        STP.F   #-7, <2
+        STP.F   $-7, }-5
+        STP.F   *-5, >-8
+        STP.F   @-1, #-7
+        STP.F   {-1, $-3
+        STP.F   <0, *-1
+        STP.F   }7, @-4
+        STP.F   >8, {7
+        STP.X   #-8, }4
+        STP.X   $4, >-8
+        STP.X   *-9, #-4
+        STP.X   @0, $-8
+        STP.X   {2, *-8
+        STP.X   <6, @6
+        STP.X   }-7, {-3
+        STP.X   >-2, <7
+        STP.I   #-3, >-1
+        STP.I   $-9, #0
+        STP.I   *0, $7
+        STP.I   @8, *2
+        STP.I   {9, @-1
+        STP.I   <2, {-3
+        STP.I   }3, <7
+        STP.I   >3, }7
+        JMP.B   gen, >gen
+        END

@@ -1,0 +1,64 @@
+;redcode-94
+;name cover SUB
+;author redqueen tests
+;strategy one process generator feeding every modifier x mode of one opcode
+        ORG     gen
+gen     SPL.B   $0, $0
+        SUB.A   #3, $8
+        SUB.A   $-6, *-3
+        SUB.A   *8, @3
+        SUB.A   @-5, {1
+        SUB.A   {-8, <-9
+        SUB.A   <-1, }-7
+        SUB.A   }6, >-4
+        SUB.A   >-1, #0
+        SUB.B   #-5, *3
+        SUB.B   $0, @-7
+        SUB.B   *-4, {-4
+        SUB.B   @-9, <0
+        SUB.B   {-1, }5
+        SUB.B   <6, >6
+        SUB.B   }2, #8
+        SUB.B   >9, $1
+        SUB.AB  #3, @-7
+        SUB.AB  $-3, {-7
+        SUB.AB  *1, <9
+        SUB.AB  @-1, }6
+        SUB.AB  {-1, >7
+        SUB.AB  <6, #4
+        SUB.AB  }-5, $-3
+        SUB.AB  >4, *-9
+        SUB.BA  #-7, {-4
+        SUB.BA  $-9, <4
+        SUB.BA  *4, }-5
+        SUB.BA  @4, >-5
+        SUB.BA  {-4, #-5
+        SUB.BA  <-5, $4
+        SUB.BA  }3, *-9
+        SUB.BA  >7, @-1
+        SUB.F   #-5, <-9
+        SUB.F   $-6, }-8
+        SUB.F   *2, >1
+        SUB.F   @-7, #-2
+        SUB.F   {7, $-8
+        SUB.F   <-2, *-1
+        SUB.F   }-8, @-9
+        SUB.F   >-2, {7
+        SUB.X   #0, }3
+        SUB.X   $4, >6
+        SUB.X   *6, #-1
+        SUB.X   @-3, $-2
+        SUB.X   {9, *-3
+        SUB.X   <2, @5
+        SUB.X   }4, {-6
+        SUB.X   >-5, <-2
+        SUB.I   #8, >-5
+        SUB.I   $6, #-1
+        SUB.I   *5, $7
+        SUB.I   @-3, *0
+        SUB.I   {-8, @5
+        SUB.I   <3, {2
+        SUB.I   }7, <-9
+        SUB.I   >1, }-6
+        JMP.B   gen, >gen
+        END
