@@ -146,7 +146,8 @@ class SingleAgentEnv(gymnasium.Env[np.ndarray, np.int64]):
         n = self.game.num_players
         self._state = self.game.new_initial_state()
         self._seen = [[] for _ in range(n)]
-        self._paid = 0.0
+        # The seat's returns at the start (an endowment) are the baseline of its rewards.
+        self._paid = float(self._state.returns()[self.seat])
         self._over = False
         self.opponent_invalid_moves = [0] * n
         for agent in {id(a): a for a in self.opponents.values()}.values():

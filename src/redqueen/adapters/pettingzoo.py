@@ -136,7 +136,9 @@ class _Shared:
         if seed is not None:
             self._rng = np.random.default_rng(seed)
         self._state = self.game.new_initial_state()
-        self._paid = [0.0] * self.game.num_players
+        # Rewards are changes in the returns: what a seat holds at the start (an
+        # endowment) is the baseline, not a reward paid at reset.
+        self._paid = [float(r) for r in self._state.returns()]
         self._play_chance()
 
     def _play_chance(self) -> None:
