@@ -56,6 +56,8 @@ RECIPE_KINDS: dict[str, str] = {
     "tournament": "redqueen.config:TournamentRecipe",
     # learning (issue 4): add "kind": "module:Model" lines here
     # social and economic games (issue 5)
+    "donor_evolution": "redqueen.report.social:DonorEvolutionRecipe",
+    "commons_norms": "redqueen.report.social:CommonsNormsRecipe",
     # LLM players (issue 6)
     # Core War (issue 7)
 }

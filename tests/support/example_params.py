@@ -9,6 +9,17 @@ from typing import Any
 EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "ordinal_2x2": {"index": 7},
     "matrix": {"payoffs": [[[1, -1], [-1, 1]], [[-1, 1], [1, -1]]]},
+    # donor_game and commons: small sizes keep the checker quick (their defaults are the
+    # papers' 12 agents and GovSim's 5 agents x 12 rounds)
+    "donor_game": {"num_agents": 3, "rounds": 2, "donation_levels": 3, "punishment": 2.0},
+    "commons": {
+        "num_agents": 2,
+        "rounds": 3,
+        "effort_levels": 3,
+        "monitoring": 0.5,
+        "fine": 1.0,
+        "vote_every": 2,
+    },
 }
 
 

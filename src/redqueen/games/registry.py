@@ -74,6 +74,14 @@ _REGISTRY: dict[str, _Entry] = {
     "persuasion": _Entry(
         "redqueen.games.glee:persuasion", "GLEE repeated persuasion: seller knows the quality"
     ),
+    "donor_game": _Entry(
+        "redqueen.games.donor:donor_game",
+        "donor game of indirect reciprocity (Vallinder & Hughes 2024), meet-once pairing",
+    ),
+    "commons": _Entry(
+        "redqueen.games.commons:commons",
+        "common-pool resource with logistic regrowth, monitoring, norms and voting",
+    ),
     "trust_game": _Entry(
         "redqueen.games.economic:trust_game", "trust game (Berg et al. 1995): send, x3, return"
     ),
