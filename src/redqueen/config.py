@@ -60,6 +60,7 @@ RECIPE_KINDS: dict[str, str] = {
     "commons_norms": "redqueen.report.social:CommonsNormsRecipe",
     # LLM players (issue 6)
     # Core War (issue 7)
+    "red_queen": "redqueen.learn.red_queen:RedQueenRecipe",
 }
 """Each recipe kind and the import path of its model (a :class:`RecipeBase` subclass)."""
 
