@@ -51,6 +51,7 @@ import dataclasses
 import itertools
 import math
 import re
+import zlib
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -657,3 +658,256 @@ def load_checkpoint(store: RunStore, algorithm: str, num_seats: int) -> Checkpoi
     curve = [CurvePoint(int(i), float(e), int(n)) for i, e, n in record["curve"]]
     log_curve(store, curve)  # points a kill kept from the metrics table
     return Checkpoint(population, curve, dict(record["extra"]))
+
+
+# ---- win-rate-gated rotation --------------------------------------------------------------
+
+
+RotationStep = Literal["stay", "rotate", "add"]
+
+
+@dataclass
+class GatedRotation:
+    """Win-rate-gated rotation of opponents: the learner keeps training against one
+    opponent (``current``, an index into the opponent list, oldest first) until its win
+    rate against that opponent passes ``threshold`` over at least ``min_games`` games;
+    then it moves to the next opponent, and after the newest it is time to add the
+    learner itself (a snapshot) as the next opponent. This is the curriculum of
+    "beat the previous version before moving on" (AlphaGo Zero's gate of a 55% win
+    rate, Silver et al. 2017, "Mastering the game of Go without human knowledge";
+    AlphaStar's exploiters train against one target until they beat it, Vinyals et al.
+    2019).
+
+    :meth:`weights` puts all weight on the current opponent; :meth:`observe` counts the
+    learner's results against it (a draw counts as half a win) and says what happens
+    next: ``"stay"``, ``"rotate"`` (``current`` moved to the next opponent) or ``"add"``
+    (the learner beat the newest opponent: the caller adds a snapshot, which becomes
+    ``current``). The counts restart at every move."""
+
+    threshold: float = 0.7
+    min_games: int = 10
+    current: int = 0
+    wins: float = 0.0
+    games: int = 0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.threshold, bool) or not 0.0 < float(self.threshold) < 1.0:
+            raise InvalidParameterError(
+                f"threshold is a win rate strictly between 0 and 1; got {self.threshold!r}"
+            )
+        if isinstance(self.min_games, bool) or not isinstance(self.min_games, int):
+            raise InvalidParameterError(
+                f"min_games must be a positive integer; got {self.min_games!r}"
+            )
+        if self.min_games < 1:
+            raise InvalidParameterError(
+                f"min_games must be a positive integer; got {self.min_games!r}"
+            )
+
+    @property
+    def win_rate(self) -> float:
+        """The learner's win rate against the current opponent since it became current
+        (NaN before the first game)."""
+        return self.wins / self.games if self.games else math.nan
+
+    def weights(self, n: int) -> FloatArray:
+        """One-hot on the current opponent among ``n``."""
+        _check_count(n)
+        if self.current >= n:
+            raise InvalidParameterError(
+                f"the current opponent is #{self.current} but there are only {n}; add the "
+                "learner's snapshot first"
+            )
+        w = np.zeros(n)
+        w[self.current] = 1.0
+        return w
+
+    def observe(self, wins: float, games: int, n: int) -> RotationStep:
+        """Count ``wins`` (draws as halves) in ``games`` new games against the current
+        opponent, of ``n`` opponents, and move on if the gate is passed."""
+        if isinstance(games, bool) or not isinstance(games, int) or games < 0:
+            raise InvalidParameterError(f"games must be a non-negative integer; got {games!r}")
+        if not 0 <= wins <= games:
+            raise InvalidParameterError(f"wins must be in [0, games={games}]; got {wins!r}")
+        self.weights(n)  # checks current < n
+        self.wins += float(wins)
+        self.games += games
+        if self.games < self.min_games or self.win_rate <= self.threshold:
+            return "stay"
+        self.wins, self.games = 0.0, 0
+        self.current += 1
+        return "rotate" if self.current < n else "add"
+
+
+# ---- sampled payoff tables ----------------------------------------------------------------
+
+
+class SampledPayoffTable:
+    """The meta-game payoffs of a population of agents, estimated by playing matches.
+
+    For games too large to compile (:class:`PayoffTable` needs the tree), every profile
+    of members (one per seat) plays ``matches_per_profile`` matches through the play
+    layer (:func:`~redqueen.play.runners.run_matches`, inline, on worker processes or on
+    Ray). :meth:`update` plays the profiles with a member added since the last update,
+    and only those. Each match's seed is derived from ``seed`` and the profile's member
+    *ids* and the match number, so a profile's estimate never depends on when it was
+    played or by which runner. ``mean[s]``, ``sem[s]`` (the standard error of the mean)
+    and ``count`` hold seat ``s``'s return per profile; :meth:`win_rates` the share of
+    games each seat won (a draw counts half).
+
+    With a ``store``, every match is recorded as it finishes (``key``:
+    ``"<id_0>|<id_1>...:n<k>"``) and a table built again on the same run replays the
+    stored matches instead of playing them: a killed run loses and repeats nothing.
+    """
+
+    def __init__(
+        self,
+        game: Game,
+        population: Population,
+        matches_per_profile: int = 20,
+        seed: int = 0,
+        *,
+        workers: int = 1,
+        backend: str | None = None,
+        store: RunStore | None = None,
+    ) -> None:
+        if population.num_seats != game.num_players:
+            raise InvalidParameterError(
+                f"{game.id} has {game.num_players} seats but the population has "
+                f"{population.num_seats}"
+            )
+        if (
+            isinstance(matches_per_profile, bool)
+            or not isinstance(matches_per_profile, int)
+            or matches_per_profile < 1
+        ):
+            raise InvalidParameterError(
+                f"matches_per_profile must be a positive integer; got {matches_per_profile!r}"
+            )
+        from redqueen.play.runners import BACKENDS
+
+        if backend is not None and backend not in BACKENDS:
+            raise UnknownNameError("runner backend", str(backend), BACKENDS)
+        self.game = game
+        self.population = population
+        self.matches_per_profile = matches_per_profile
+        self.seed = int(seed)
+        self.workers = workers
+        self.backend = backend
+        self.store = store
+        self.matches_played = 0
+        n = game.num_players
+        self._sum = np.zeros((0,) * n + (n,))
+        self._sq = np.zeros((0,) * n + (n,))
+        self._wins = np.zeros((0,) * n + (n,))
+        self._count = np.zeros((0,) * n, dtype=np.int64)
+        self._next_index = 0
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return tuple(self._count.shape)
+
+    def _grow(self, new: tuple[int, ...]) -> None:
+        old = self.sizes
+        n = self.game.num_players
+        region = tuple(slice(0, k) for k in old)
+        for name, shape in (
+            ("_sum", (*new, n)),
+            ("_sq", (*new, n)),
+            ("_wins", (*new, n)),
+            ("_count", new),
+        ):
+            grown = np.zeros(shape, dtype=getattr(self, name).dtype)
+            grown[region] = getattr(self, name)
+            setattr(self, name, grown)
+
+    def update(self) -> int:
+        """Play every profile with a member added since the last update; returns how
+        many matches were played (stored matches replayed from the run count too)."""
+        from redqueen.play.runners import run_matches
+        from redqueen.play.schedule import ScheduledMatch, match_seed
+
+        old, new = self.sizes, self.population.sizes
+        if old == new:
+            return 0
+        self._grow(new)
+        seats = self.game.num_players
+        members = [self.population.members(s) for s in range(seats)]
+        offsets = np.cumsum([0, *new])[:-1].tolist()
+        agents = [m.agent for s in range(seats) for m in members[s]]
+        stored = {m.key: (m, r) for m, r in self.store.matches()} if self.store is not None else {}
+        todo: list[ScheduledMatch] = []
+        profile_of: dict[str, tuple[int, ...]] = {}
+        replay = []
+        for profile in itertools.product(*(range(k) for k in new)):
+            if all(i < k for i, k in zip(profile, old, strict=True)):
+                continue
+            ids = [members[s][i].id for s, i in enumerate(profile)]
+            id_hash = [zlib.crc32(x.encode()) for x in ids]
+            for k in range(self.matches_per_profile):
+                key = f"{'|'.join(ids)}:n{k}"
+                profile_of[key] = profile
+                if key in stored:
+                    replay.append(stored[key])
+                    continue
+                seed = match_seed(self.seed, *id_hash, k)
+                todo.append(
+                    ScheduledMatch(
+                        key,
+                        self._next_index + len(todo),
+                        tuple(offsets[s] + i for s, i in enumerate(profile)),
+                        seed,
+                    )
+                )
+        on_result = None if self.store is None else self.store.record_match
+        played = run_matches(
+            self.game,
+            agents,
+            todo,
+            workers=self.workers,
+            on_result=on_result,
+            backend=self.backend,
+        )
+        self._next_index += len(todo)
+        for match, result in [*replay, *played]:
+            self._add(profile_of[match.key], result.returns)
+        self.matches_played += len(replay) + len(played)
+        return len(replay) + len(played)
+
+    def _add(self, profile: tuple[int, ...], returns: Sequence[float]) -> None:
+        r = np.asarray(returns, dtype=np.float64)
+        self._sum[profile] += r
+        self._sq[profile] += r * r
+        winners = r == r.max()
+        self._wins[profile] += winners / winners.sum()
+        self._count[profile] += 1
+
+    @property
+    def count(self) -> NDArray[np.int64]:
+        """Matches played per profile."""
+        return self._count.copy()
+
+    def mean(self, seat: int = 0) -> FloatArray:
+        """Seat ``seat``'s mean return per profile (NaN where nothing was played)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(self._sum[..., seat] / self._count, dtype=np.float64)
+
+    def sem(self, seat: int = 0) -> FloatArray:
+        """The standard error of :meth:`mean` (NaN with fewer than two matches)."""
+        n = self._count.astype(np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            m = self._sum[..., seat] / n
+            var = (self._sq[..., seat] - n * m * m) / (n - 1)
+            out = np.sqrt(np.maximum(var, 0.0) / n)
+        out[n < 2] = np.nan
+        return np.asarray(out, dtype=np.float64)
+
+    def tables(self) -> list[FloatArray]:
+        """One mean-payoff tensor per seat (the shape :meth:`PayoffTable.tables` has)."""
+        return [self.mean(s) for s in range(self.game.num_players)]
+
+    def win_rates(self, seat: int = 0) -> FloatArray:
+        """Seat ``seat``'s share of the games it won per profile (a tie among the best
+        returns splits the win)."""
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.asarray(self._wins[..., seat] / self._count, dtype=np.float64)

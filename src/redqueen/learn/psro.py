@@ -213,11 +213,15 @@ def psro(
     store: RunStore | None = None,
     callback: Callable[[CurvePoint], bool | None] | None = None,
     initial_policy: TabularPolicy | None = None,
+    oracle_backend: Literal["inline", "ray"] = "inline",
 ) -> PSROResult:
     """Run PSRO with exact best responses on a two-player zero-sum ``game``.
 
     Each seat's population starts with its part of ``initial_policy`` (default: uniform
     at every information state); a resumed run keeps the members it saved.
+
+    ``oracle_backend="ray"`` computes the seats' best responses as Ray tasks
+    (:func:`redqueen.play.ray_runner.map_ray`); the results are the same.
 
     ``callback(point)`` is called after each iteration's exploitability is known (not for
     iterations a resumed run had already finished) and may return True to stop. With a
@@ -226,6 +230,8 @@ def psro(
     """
     start = time.perf_counter()
     config = config or PSROConfig()
+    if oracle_backend not in ("inline", "ray"):
+        raise UnknownNameError("oracle backend", str(oracle_backend), ("inline", "ray"))
     tree = compile_game(game)
     check_two_player_zero_sum(tree, "PSRO")
     source = game if isinstance(game, Game) else None
@@ -245,7 +251,12 @@ def psro(
         table.update()
         meta = meta_strategies(table.tables(), config)
         profile = population_profile(tree, [table.member_arrays(s) for s in range(2)], meta)
-        responses = [best_response_arrays(tree, profile, seat) for seat in range(2)]
+        if oracle_backend == "ray":
+            from redqueen.play.ray_runner import map_ray
+
+            responses = map_ray(best_response_arrays, [(tree, profile, seat) for seat in range(2)])
+        else:
+            responses = [best_response_arrays(tree, profile, seat) for seat in range(2)]
         if not curve or curve[-1].iteration < iteration:
             on_policy = expected_returns_arrays(tree, profile)
             nash_conv = sum(value for _, value in responses) - float(on_policy.sum())

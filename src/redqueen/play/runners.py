@@ -1,6 +1,7 @@
-"""Runners execute scheduled matches: inline, or on a pool of worker processes.
+"""Runners execute scheduled matches: inline, on a pool of worker processes, or on Ray
+(:mod:`redqueen.play.ray_runner`, a local Ray or a cluster).
 
-Both give identical results for the same schedule, because every match carries its own
+All give identical results for the same schedule, because every match carries its own
 seed. The pool sends the game and the agents to each worker once (pickled), then only
 the small ``ScheduledMatch`` records; results come back as they finish, and
 ``on_result`` sees each one at once, so the caller can store it before the next arrives.
@@ -19,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 
 from redqueen.agents.core import Agent
-from redqueen.errors import InvalidParameterError
+from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.games.core import Game
 from redqueen.play.match import MatchResult, OnInvalid, play_match
 from redqueen.play.schedule import ScheduledMatch
@@ -27,6 +28,9 @@ from redqueen.play.schedule import ScheduledMatch
 _PR_SET_PDEATHSIG = 1
 
 OnResult = Callable[[ScheduledMatch, MatchResult], None]
+
+BACKENDS = ("inline", "pool", "ray")
+"""Where :func:`run_matches` plays: in this process, on worker processes, on Ray."""
 
 
 def run_one(
@@ -43,12 +47,17 @@ def run_matches(
     workers: int = 1,
     on_result: OnResult | None = None,
     on_invalid: OnInvalid = "random",
+    backend: str | None = None,
 ) -> list[tuple[ScheduledMatch, MatchResult]]:
     """Play every match of ``schedule``; return ``(match, result)`` in schedule order.
 
     ``workers=1`` plays inline; ``workers=k > 1`` uses k worker processes; ``workers=0``
-    uses one per CPU core.
+    uses one per CPU core. ``backend`` (one of :data:`BACKENDS`) chooses explicitly:
+    ``"ray"`` plays each match as a Ray task (``workers`` is then ignored: Ray schedules
+    on the cluster's CPUs; see :mod:`redqueen.play.ray_runner`).
     """
+    if backend is not None and backend not in BACKENDS:
+        raise UnknownNameError("runner backend", str(backend), BACKENDS)
     if workers < 0:
         raise InvalidParameterError(f"workers must be >= 0 (0: one per core), got {workers}")
     if workers == 0:
@@ -61,7 +70,11 @@ def run_matches(
         if on_result is not None:
             on_result(match, result)
 
-    if workers == 1 or len(matches) <= 1:
+    if backend == "ray":
+        from redqueen.play.ray_runner import run_ray
+
+        run_ray(game, agents, matches, on_invalid, deliver)
+    elif backend == "inline" or (backend is None and workers == 1) or len(matches) <= 1:
         for match in matches:
             deliver(match, run_one(game, agents, match, on_invalid))
     else:
