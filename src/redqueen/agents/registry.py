@@ -25,6 +25,7 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     "human": "redqueen.agents.human:HumanAgent",
     # "policy" (redqueen.solve.policy) is registered by redqueen/__init__.py.
     # classic strategies (issue 5)
+    "strategy": "redqueen.agents.strategies:make_strategy",
     # LLM players (issue 6)
 }
 
