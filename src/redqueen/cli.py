@@ -22,6 +22,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from redqueen.agents.human import HumanAgent, HumanQuit
+from redqueen.agents.llm import cli as llm_cli
 from redqueen.agents.registry import agent_kinds, parse_agent
 from redqueen.config import RecipeBase, TournamentRecipe, load_recipe, parse_recipe, recipe_model
 from redqueen.errors import InvalidParameterError, RedqueenError
@@ -338,6 +339,11 @@ def report(
     with RunStore(run_dir) as store:
         kind = str(store.config().get("kind", "tournament"))
     out.print(f"report: {recipe_model(kind).write_report(run_dir)}")
+
+
+# LLM players (issue 6): the scripted test server and transcripts
+app.command("serve-scripted")(llm_cli.serve_scripted)
+app.command("show")(llm_cli.show)
 
 
 if __name__ == "__main__":

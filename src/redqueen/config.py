@@ -55,10 +55,16 @@ class RecipeOutcome(Protocol):
 RECIPE_KINDS: dict[str, str] = {
     "tournament": "redqueen.config:TournamentRecipe",
     # learning (issue 4): add "kind": "module:Model" lines here
+    "psro": "redqueen.learn.recipes:PSRORecipe",
+    "fxp": "redqueen.learn.recipes:FXPRecipe",
+    "league": "redqueen.learn.recipes:LeagueRecipe",
     # social and economic games (issue 5)
     "donor_evolution": "redqueen.report.social:DonorEvolutionRecipe",
     "commons_norms": "redqueen.report.social:CommonsNormsRecipe",
     # LLM players (issue 6)
+    "repeated_games_llm": "redqueen.learn.llm_recipes:RepeatedGamesLLMRecipe",
+    "donor_cultural_evolution": "redqueen.learn.llm_recipes:DonorCulturalEvolutionRecipe",
+    "llm_vs_baselines": "redqueen.learn.llm_recipes:LLMVsBaselinesRecipe",
     # Core War (issue 7)
     "red_queen": "redqueen.learn.red_queen:RedQueenRecipe",
 }
@@ -143,13 +149,16 @@ class AgentConfig(BaseModel):
 class TournamentRecipe(RecipeBase):
     """A round-robin tournament (see :func:`redqueen.play.tournament`)."""
 
-    resumable_changes: ClassVar[tuple[str, ...]] = ("workers", "description")
+    resumable_changes: ClassVar[tuple[str, ...]] = ("workers", "backend", "description")
 
     kind: Literal["tournament"] = "tournament"
     game: GameConfig
     agents: list[AgentConfig] = Field(min_length=1)
     games_per_pairing: int = Field(10, ge=1, le=1_000_000)
     workers: int = Field(1, ge=0, le=1024)
+    backend: Literal["inline", "pool", "ray"] | None = None
+    """Where matches run (None: inline for one worker, else a process pool); ``ray``
+    joins ``$RAY_ADDRESS`` or starts a local Ray. Results are the same on all three."""
     self_play: bool = False
     on_invalid: Literal["random", "raise"] = "random"
 

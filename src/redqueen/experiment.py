@@ -9,6 +9,7 @@ one that was never interrupted.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,16 +17,18 @@ from typing import Any
 from redqueen.agents.core import Agent
 from redqueen.agents.registry import make_agent
 from redqueen.config import ProgressHook, Recipe
+from redqueen.errors import RedqueenError
+from redqueen.games.core import Game
 from redqueen.games.registry import make
 from redqueen.measure.ratings import EloRating, elo_ratings
 from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
 from redqueen.measure.statistics import finite_or_none
-from redqueen.play.match import MatchResult
+from redqueen.play.match import MatchResult, OnInvalid
 from redqueen.play.runners import run_matches
 from redqueen.play.schedule import ScheduledMatch, round_robin
 from redqueen.play.tournament import agent_names
 from redqueen.report.html import write_report
-from redqueen.store.run_store import RunStore
+from redqueen.store.run_store import DB_NAME, RunStore
 
 RESUMABLE_CHANGES = Recipe.resumable_changes
 """Recipe fields that do not change any result: a run may resume with other values."""
@@ -106,6 +109,7 @@ def run_recipe(
     total = len(schedule)
     store = RunStore(out_dir) if out_dir is not None else None
     finished: list[tuple[ScheduledMatch, MatchResult]] = []
+    failed: list[tuple[ScheduledMatch, BaseException]] = []
     try:
         done_keys: set[str] = set()
         if store is not None:
@@ -127,14 +131,22 @@ def run_recipe(
                 progress(count, total)
 
         todo = [m for m in schedule if m.key not in done_keys]
-        finished = run_matches(
-            game,
-            agents,
-            todo,
-            workers=recipe.workers,
-            on_result=on_result,
-            on_invalid=recipe.on_invalid,
-        )
+        if any(getattr(a, "prefers_async", False) for a in agents):  # LLM players (issue 6)
+            finished, failed = _play_async(
+                game, agents, names, todo, out_dir, on_result, recipe.on_invalid
+            )
+            if store is not None:  # failed matches are not stored; the next run plays them
+                store.set_meta("failed_matches", {m.key: str(e) for m, e in failed})
+        else:
+            finished = run_matches(
+                game,
+                agents,
+                todo,
+                workers=recipe.workers,
+                on_result=on_result,
+                on_invalid=recipe.on_invalid,
+                backend=recipe.backend,
+            )
         if store is not None:
             finished = list(store.matches())
     finally:
@@ -156,9 +168,55 @@ def run_recipe(
         summary.report = write_report(out_dir)
         results = Path(out_dir) / "results.json"
         tmp = results.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(summary.to_dict(), indent=2, allow_nan=False))
+        data = summary.to_dict()
+        if any(getattr(a, "prefers_async", False) for a in agents):  # LLM players (issue 6)
+            from redqueen.report.transcripts import write_transcripts
+            from redqueen.store.llm_cache import LLMStore
+
+            with LLMStore(Path(out_dir) / DB_NAME) as calls:
+                usage = calls.usage()
+            if usage["run"]["calls"]:
+                data["llm"] = usage
+                data["transcripts"] = str(write_transcripts(out_dir))
+        tmp.write_text(json.dumps(data, indent=2, allow_nan=False))
         tmp.replace(results)
+    if failed:
+        raise RedqueenError(
+            f"{len(failed)} of {total} matches failed and were not stored (first: "
+            f"{failed[0][1]}); run the same command again to play them"
+        )
     return summary
+
+
+def _play_async(
+    game: Game,
+    agents: list[Agent],
+    names: list[str],
+    todo: list[ScheduledMatch],
+    out_dir: str | Path | None,
+    on_result: Callable[[ScheduledMatch, MatchResult], None],
+    on_invalid: OnInvalid,
+) -> tuple[list[tuple[ScheduledMatch, MatchResult]], list[tuple[ScheduledMatch, BaseException]]]:
+    """Matches with LLM players: concurrently on asyncio, each match's calls recorded in
+    the run store (transcripts, cache, tokens, cost). A failed match is not stored."""
+    from redqueen.agents.llm.context import recording
+    from redqueen.play.async_runner import run_matches_async
+    from redqueen.store.llm_cache import LLMStore
+
+    calls = LLMStore(Path(out_dir) / DB_NAME) if out_dir is not None else None
+    try:
+        run = run_matches_async(
+            game,
+            agents,
+            todo,
+            on_result=on_result,
+            on_invalid=on_invalid,
+            around=lambda m: recording(m.key, calls, [names[i] for i in m.seats]),
+        )
+    finally:
+        if calls is not None:
+            calls.close()
+    return run.done, run.failed
 
 
 def _nan_to_none(rows: list[list[float]]) -> list[list[float | None]]:

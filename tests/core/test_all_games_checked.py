@@ -14,6 +14,8 @@ SETTINGS: dict[str, dict[str, int]] = {
     "repeated": {"n_games": 20, "clone_every": 37},
     "connect_four": {"n_games": 150, "clone_every": 3},
     "leduc_poker": {"n_games": 300},
+    "spiral_negotiation": {"n_games": 60},  # 203 actions; its own tests check it further
+    "persuasion": {"n_games": 100},
 }
 
 

@@ -27,6 +27,8 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     # classic strategies (issue 5)
     "strategy": "redqueen.agents.strategies:make_strategy",
     # LLM players (issue 6)
+    "llm": "redqueen.agents.llm.agent:LLMAgent",
+    "llm_predict_first": "redqueen.agents.llm.beliefs:PredictFirstLLMAgent",
 }
 
 

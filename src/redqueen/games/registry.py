@@ -92,6 +92,11 @@ _REGISTRY: dict[str, _Entry] = {
         "redqueen.games.economic:public_goods_game",
         "linear public goods game, N players, one-shot or repeated",
     ),
+    # LLM players (issue 6)
+    "spiral_negotiation": _Entry(
+        "redqueen.games.spiral_negotiation:SpiralNegotiationGame",
+        "SPIRAL's simple negotiation: Wood and Gold, opposite valuations, offers, 10 turns",
+    ),
     # Core War (issue 7)
 }
 

@@ -13,6 +13,13 @@ seat (``MatchResult.invalid_moves``); ``on_invalid`` says what happens next:
 
 In text-only games (``spec.text_actions``) agents answer with text, which the game
 itself validates through ``State.apply_text_action``.
+
+An agent that handles invalid replies itself (an LLM player re-asks its model) answers
+with an action that carries ``invalid_moves`` (added to its seat's count) and may carry
+``forfeit=True`` with ``forfeit_value``: the seat gives up, the match ends at once, the
+seat scores ``forfeit_value`` and the other seats share what keeps a zero- or
+constant-sum game's sum (in a general-sum game they keep their returns so far).
+``MatchResult.forfeits`` counts forfeits per seat, apart from the game's own results.
 """
 
 from __future__ import annotations
@@ -51,6 +58,8 @@ class MatchResult:
     """Per seat: how many times the agent answered with an action that was not legal."""
     trajectory: tuple[Step, ...]
     agents: tuple[str, ...] = ()
+    forfeits: tuple[int, ...] = ()
+    """Per seat: 1 if the seat forfeited the match (empty in results stored before)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -64,7 +73,7 @@ class MatchResult:
                 for s in self.trajectory
             ],
             "agents": list(self.agents),
-        }
+        } | ({"forfeits": list(self.forfeits)} if self.forfeits else {})
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatchResult:
@@ -81,6 +90,7 @@ class MatchResult:
                 for p, a in data["trajectory"]
             ),
             agents=tuple(data.get("agents", ())),
+            forfeits=tuple(int(f) for f in data.get("forfeits", ())),
         )
 
 
@@ -105,6 +115,8 @@ class _Match:
         self.chance_rng = np.random.default_rng(streams[0])
         self.seat_rngs = [np.random.default_rng(s) for s in streams[1:]]
         self.invalid = [0] * n
+        self.forfeit: tuple[int, float] | None = None
+        """(seat, its score) once a seat has forfeited."""
         self.seen: list[list[tuple[str, int | str]]] = [[] for _ in range(n)]
         self.perfect_information = game.spec.perfect_information
         self.text_actions = game.spec.text_actions
@@ -141,6 +153,13 @@ class _Match:
             self.seen[obs.player].append((obs.text, answer))
             return answer
         action: int | None
+        self.invalid[obs.player] += int(getattr(answer, "invalid_moves", 0))
+        if getattr(answer, "forfeit", False):
+            value = getattr(answer, "forfeit_value", None)
+            if value is None:
+                value = self.game.spec.min_utility
+            self.forfeit = (obs.player, float(value))
+            return -1
         if isinstance(answer, str):
             try:
                 action = obs.parse(answer)
@@ -183,17 +202,33 @@ class _Match:
         else:
             state.apply_action(int(actions[0]))
 
+    def returns(self) -> tuple[float, ...]:
+        returns = [float(r) for r in self.state.returns()]
+        if self.forfeit is not None:
+            seat, value = self.forfeit
+            spec = self.game.spec
+            others = [p for p in range(len(returns)) if p != seat]
+            if spec.utility_sum is not None and others:
+                share = (spec.utility_sum - value) / len(others)
+                returns = [share] * len(returns)
+            returns[seat] = value
+        return tuple(returns)
+
     def result(self) -> MatchResult:
         history = self.state.history()
         judged = self.state.invalid_moves()  # invalid moves the game handled by its rules
+        forfeits = [0] * self.game.num_players
+        if self.forfeit is not None:
+            forfeits[self.forfeit[0]] = 1
         return MatchResult(
             game=self.game.id,
             seed=self.seed,
-            returns=tuple(float(r) for r in self.state.returns()),
+            returns=self.returns(),
             length=len(history),
             invalid_moves=tuple(a + b for a, b in zip(self.invalid, judged, strict=True)),
             trajectory=tuple(history),
             agents=tuple(a.spec().label() for a in self.agents),
+            forfeits=tuple(forfeits) if self.forfeit is not None else (),
         )
 
 
@@ -224,6 +259,10 @@ def play_match(
         for player in match.movers():
             obs = match.observation(player)
             actions.append(match.checked(obs, match.agents[player].act(obs)))
+            if match.forfeit is not None:
+                break
+        if match.forfeit is not None:
+            break
         match.apply(actions)
     return match.result()
 
@@ -243,5 +282,8 @@ async def aplay_match(
         answers = await asyncio.gather(
             *(match.agents[obs.player].aact(obs) for obs in observations)
         )
-        match.apply([match.checked(obs, a) for obs, a in zip(observations, answers, strict=True)])
+        actions = [match.checked(obs, a) for obs, a in zip(observations, answers, strict=True)]
+        if match.forfeit is not None:
+            break
+        match.apply(actions)
     return match.result()

@@ -1,0 +1,67 @@
+"""``transcripts.html``: the LLM calls of a run, beside its report.
+
+One page per run directory: the usage table (calls, requests, replies from the cache,
+tokens, latency and cost, per agent and for the run) and every match's transcript (each
+prompt and reply, per seat and call, as ``redqueen show RUN MATCH`` prints it), one
+collapsible section per match with an anchor (``transcripts.html#match-KEY``) that the
+report can link to. Everything is escaped: replies are shown as text, never as markup.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+
+from redqueen.agents.llm.cli import transcript_text
+from redqueen.store.llm_cache import LLMStore
+from redqueen.store.run_store import DB_NAME
+
+FILE_NAME = "transcripts.html"
+
+
+def match_anchor(key: str) -> str:
+    """The fragment id of a match's section."""
+    return "match-" + "".join(c if c.isalnum() else "-" for c in key)
+
+
+def write_transcripts(run_dir: str | Path) -> Path | None:
+    """Write ``transcripts.html`` into ``run_dir``; None (and no file) if the run has no
+    LLM calls."""
+    run_dir = Path(run_dir)
+    with LLMStore(run_dir / DB_NAME) as store:
+        usage = store.usage()
+        keys = store.match_keys()
+    if not usage["run"]["calls"]:
+        return None
+    rows = [("run", usage["run"]), *usage["agents"].items()]
+    table = [
+        "<table><tr><th>agent</th><th>calls</th><th>requests</th><th>from cache</th>"
+        "<th>tokens in</th><th>tokens out</th><th>mean latency s</th><th>cost $</th></tr>"
+    ]
+    for name, u in rows:
+        table.append(
+            f"<tr><td>{html.escape(str(name))}</td><td>{u['calls']}</td><td>{u['requests']}</td>"
+            f"<td>{u['cached']}</td><td>{u['input_tokens']}</td><td>{u['output_tokens']}</td>"
+            f"<td>{u['mean_latency_s']:.3f}</td><td>{u['cost_usd']:.6f}</td></tr>"
+        )
+    table.append("</table>")
+    sections = []
+    for key in keys:
+        text = transcript_text(run_dir, key)
+        sections.append(
+            f'<details id="{match_anchor(key)}"><summary>{html.escape(key)}</summary>'
+            f"<pre>{html.escape(text)}</pre></details>"
+        )
+    page = (
+        "<!doctype html><meta charset='utf-8'><title>LLM transcripts</title>"
+        "<style>body{font-family:sans-serif;margin:2em}pre{white-space:pre-wrap;"
+        "background:#f6f6f6;padding:1em}td,th{padding:2px 8px;text-align:right}"
+        "td:first-child{text-align:left}</style>"
+        f"<h1>LLM calls of {html.escape(run_dir.name)}</h1>"
+        "<h2>Usage</h2>" + "".join(table) + "<h2>Transcripts</h2>" + "".join(sections)
+    )
+    path = run_dir / FILE_NAME
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text(page)
+    tmp.replace(path)
+    return path
