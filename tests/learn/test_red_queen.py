@@ -531,3 +531,18 @@ def test_recipe_runs_resumes_and_reports(tmp_path: Path) -> None:
     assert html.count("<svg") == 3  # fitness, generality and diversity curves
     assert "Champions of run 1" in html and "Diversity across runs" in html
     assert "ADD.AB" in html  # w0's source is shown
+
+
+def test_llm_generator_over_http_through_the_llm_backend() -> None:
+    """The real HTTP path: the LLM players' backend against the scripted test server,
+    which lists no Redcode, so every reply is counted as invalid code, not executed."""
+    from redqueen.agents.llm.test_server import ScriptedServer
+    from redqueen.learn.red_queen import openai_complete
+
+    config = tiny(rounds=1, initial_population=3, iterations=3)
+    with ScriptedServer("first") as server:
+        gen = LLMGenerator(openai_complete(server.url, "scripted", api_key_env=None), config)
+        made = [gen.new(np.random.default_rng(k)) for k in range(3)]
+        assert server.answered == 3
+    assert made == [None, None, None]
+    assert gen.requests == 3 and gen.invalid == 3

@@ -55,10 +55,10 @@ run would (with the built-in generator; an LLM's replies are its own).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import itertools
 import math
-import os
 import re
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -629,23 +629,20 @@ def openai_complete(
     temperature: float = 1.0,
     max_tokens: int = 2048,
 ) -> Complete:
-    """A ``complete`` callable for an OpenAI-compatible chat endpoint (the key is read
-    from the environment variable ``api_key_env``)."""
-    from openai import OpenAI  # imported only when an LLM run is asked for
+    """A ``complete`` callable for an OpenAI-compatible chat endpoint, through the LLM
+    players' backend (:class:`redqueen.agents.llm.backends.OpenAIBackend`): the key is
+    read from the environment variable ``api_key_env``; 429s, 5xx replies and timeouts are
+    retried with exponential backoff; a bad key or an unknown model is a clear error."""
+    from redqueen.agents.llm.backends import OpenAIBackend  # only when an LLM run is asked
 
-    key = os.environ.get(api_key_env, "") if api_key_env else ""
-    if api_key_env and not key:
-        raise InvalidParameterError(f"environment variable {api_key_env} (the API key) is not set")
-    client = OpenAI(base_url=base_url, api_key=key or "none")
+    backend = OpenAIBackend(model, base_url=base_url, api_key_env=api_key_env)
+    backend.check()
 
     def complete(messages: Messages) -> str:
-        reply = client.chat.completions.create(
-            model=model,
-            messages=messages,  # type: ignore[arg-type]
-            temperature=temperature,
-            max_tokens=max_tokens,
+        reply = asyncio.run(
+            backend.complete(messages, temperature=temperature, max_tokens=max_tokens)
         )
-        return reply.choices[0].message.content or ""
+        return reply.text
 
     return complete
 
