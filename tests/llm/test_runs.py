@@ -88,6 +88,9 @@ def test_recipe_through_the_cli_with_cost_transcripts_and_no_key(
     page = (out / "transcripts.html").read_text()
     assert f'id="match-{key.replace(":", "-")}"' in page
     assert "Tic-tac-toe is played" in page and "<td>llm</td>" in page
+    report = (out / "report.html").read_text()
+    assert "<a href='transcripts.html'>transcripts</a>" in report
+    assert "<h2>LLM calls</h2>" in report and "cost $" in report
     # the key never reaches the run directory, whatever the file
     for file in out.rglob("*"):
         if file.is_file():

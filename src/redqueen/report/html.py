@@ -18,7 +18,7 @@ import numpy as np
 
 from redqueen.measure.ratings import EloRating, elo_ratings
 from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
-from redqueen.store.run_store import RunStore
+from redqueen.store.run_store import DB_NAME, RunStore
 
 REPORT_NAME = "report.html"
 
@@ -68,6 +68,10 @@ def write_report(run_dir: str | Path) -> Path:
             "<p class='sub'>Row agent's mean return in matches against the column agent.</p>",
             _heat_map(payoffs),
         ]
+    if (run_dir / DB_NAME).is_file():
+        from redqueen.report.transcripts import llm_section  # LLM players (issue 6)
+
+        parts.append(llm_section(run_dir))
     parts += [
         "<h2>Config</h2>",
         f"<pre>{escape(json.dumps(config, indent=2, sort_keys=True))}</pre>",

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from pathlib import Path
+from typing import Any
 
 from redqueen.agents.llm.cli import transcript_text
 from redqueen.store.llm_cache import LLMStore
@@ -24,15 +25,7 @@ def match_anchor(key: str) -> str:
     return "match-" + "".join(c if c.isalnum() else "-" for c in key)
 
 
-def write_transcripts(run_dir: str | Path) -> Path | None:
-    """Write ``transcripts.html`` into ``run_dir``; None (and no file) if the run has no
-    LLM calls."""
-    run_dir = Path(run_dir)
-    with LLMStore(run_dir / DB_NAME) as store:
-        usage = store.usage()
-        keys = store.match_keys()
-    if not usage["run"]["calls"]:
-        return None
+def _usage_table(usage: dict[str, Any]) -> str:
     rows = [("run", usage["run"]), *usage["agents"].items()]
     table = [
         "<table><tr><th>agent</th><th>calls</th><th>requests</th><th>from cache</th>"
@@ -45,6 +38,34 @@ def write_transcripts(run_dir: str | Path) -> Path | None:
             f"<td>{u['mean_latency_s']:.3f}</td><td>{u['cost_usd']:.6f}</td></tr>"
         )
     table.append("</table>")
+    return "".join(table)
+
+
+def llm_section(run_dir: str | Path) -> str:
+    """For the run's report: the LLM usage table (tokens, latency, cost per agent and for
+    the run) and a link to ``transcripts.html`` (written here); "" when the run made no
+    LLM calls."""
+    run_dir = Path(run_dir)
+    if write_transcripts(run_dir) is None:
+        return ""
+    with LLMStore(run_dir / DB_NAME) as store:
+        usage = store.usage()
+    return (
+        "<h2>LLM calls</h2>"
+        f"<p>Every prompt and reply: <a href='{FILE_NAME}'>transcripts</a> "
+        "(or <code>redqueen show RUN MATCH</code>).</p>" + _usage_table(usage)
+    )
+
+
+def write_transcripts(run_dir: str | Path) -> Path | None:
+    """Write ``transcripts.html`` into ``run_dir``; None (and no file) if the run has no
+    LLM calls."""
+    run_dir = Path(run_dir)
+    with LLMStore(run_dir / DB_NAME) as store:
+        usage = store.usage()
+        keys = store.match_keys()
+    if not usage["run"]["calls"]:
+        return None
     sections = []
     for key in keys:
         text = transcript_text(run_dir, key)
@@ -58,7 +79,7 @@ def write_transcripts(run_dir: str | Path) -> Path | None:
         "background:#f6f6f6;padding:1em}td,th{padding:2px 8px;text-align:right}"
         "td:first-child{text-align:left}</style>"
         f"<h1>LLM calls of {html.escape(run_dir.name)}</h1>"
-        "<h2>Usage</h2>" + "".join(table) + "<h2>Transcripts</h2>" + "".join(sections)
+        "<h2>Usage</h2>" + _usage_table(usage) + "<h2>Transcripts</h2>" + "".join(sections)
     )
     path = run_dir / FILE_NAME
     tmp = path.with_suffix(".html.tmp")
