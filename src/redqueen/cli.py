@@ -205,7 +205,7 @@ def _print_summary(result: RunSummary) -> None:
     elo = {e.name: e for e in result.elo}
     table = Table(title=f"{r.name}: {r.game.id}, {result.matches} matches")
     columns = ("agent", "games", "mean ± 95% CI", "W", "D", "L", "score", "Elo [95% CI]")
-    for col in (*columns, "invalid"):
+    for col in (*columns, "invalid", "forfeits"):
         table.add_column(col, justify="left" if col == "agent" else "right")
     for s in result.standings:
         c = s.returns
@@ -222,6 +222,7 @@ def _print_summary(result: RunSummary) -> None:
             f"{s.record.score:.3f}",
             f"{e.elo:.0f}{interval}",
             str(s.invalid_moves),
+            str(s.forfeits),
         )
     out.print(table)
     p = result.payoffs

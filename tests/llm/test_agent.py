@@ -90,6 +90,11 @@ def test_forfeit_after_reasks_ends_the_match_as_a_loss() -> None:
     assert result.forfeits == (0, 1)
     assert result.length == 1  # seat 0 moved once, then seat 1 gave up
     assert MatchResult.from_dict(result.to_dict()) == result
+    # standings count the forfeit apart from the loss it also is
+    from redqueen.measure.standings import standings
+
+    rows = {s.name: s for s in standings(["first", "llm"], [((0, 1), result)])}
+    assert (rows["llm"].forfeits, rows["llm"].record.losses, rows["first"].forfeits) == (1, 1, 0)
 
 
 def test_forfeit_value_and_general_sum_games_keep_the_others_returns() -> None:

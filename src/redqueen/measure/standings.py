@@ -27,6 +27,9 @@ class Standing:
     returns: MeanCI
     record: WinDrawLoss
     invalid_moves: int
+    forfeits: int = 0
+    """Matches the agent gave up (an LLM player out of re-asks); also in ``record`` by
+    their result, and counted here apart from the game's own losses."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -39,6 +42,7 @@ class Standing:
             "losses": self.record.losses,
             "score": finite_or_none(self.record.score),
             "invalid_moves": self.invalid_moves,
+            "forfeits": self.forfeits,
         }
 
 
@@ -51,14 +55,17 @@ def standings(names: Sequence[str], matches: Iterable[SeatedResult]) -> list[Sta
     returns: list[list[float]] = [[] for _ in names]
     counts = [[0, 0, 0] for _ in names]
     invalid = [0] * len(names)
+    forfeits = [0] * len(names)
     slot = {"win": 0, "draw": 1, "loss": 2}
     for seats, result in matches:
         for seat, agent in enumerate(seats):
             returns[agent].append(result.returns[seat])
             counts[agent][slot[outcome(result.returns, seat)]] += 1
             invalid[agent] += result.invalid_moves[seat]
+            if result.forfeits:
+                forfeits[agent] += result.forfeits[seat]
     rows = [
-        Standing(name, mean_ci(returns[i]), WinDrawLoss(*counts[i]), invalid[i])
+        Standing(name, mean_ci(returns[i]), WinDrawLoss(*counts[i]), invalid[i], forfeits[i])
         for i, name in enumerate(names)
     ]
     return sorted(rows, key=lambda s: (-(s.returns.mean if s.returns.n else -np.inf), s.name))

@@ -92,7 +92,7 @@ def _standings_table(rows: list[Standing], elo: dict[str, EloRating]) -> str:
     head = (
         "<table><tr><th>agent</th><th>games</th><th>mean return</th><th>95% CI</th>"
         "<th>wins</th><th>draws</th><th>losses</th><th>score</th><th>Elo</th>"
-        "<th>Elo 95% CI</th><th>invalid</th></tr>"
+        "<th>Elo 95% CI</th><th>invalid</th><th>forfeits</th></tr>"
     )
     body = []
     for s in rows:
@@ -103,7 +103,8 @@ def _standings_table(rows: list[Standing], elo: dict[str, EloRating]) -> str:
             f"<td>[{_fmt(r.low)}, {_fmt(r.high)}]</td><td>{s.record.wins}</td>"
             f"<td>{s.record.draws}</td><td>{s.record.losses}</td>"
             f"<td>{_fmt(s.record.score)}</td><td>{e.elo:.0f}</td>"
-            f"<td>{_elo_interval(e)}</td><td>{s.invalid_moves}</td></tr>"
+            f"<td>{_elo_interval(e)}</td><td>{s.invalid_moves}</td>"
+            f"<td>{s.forfeits}</td></tr>"
         )
     return head + "".join(body) + "</table>"
 
