@@ -287,9 +287,15 @@ def run(
         Path | None, typer.Option("--out", help="Run directory (default: runs/<recipe name>).")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
+    overrides: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set", help="Override a recipe field: field.sub=value (e.g. llm.base_url=...)."
+        ),
+    ] = None,
 ) -> None:
     """Run a recipe into a run directory; the same command again resumes it."""
-    loaded = load_recipe(recipe)
+    loaded = load_recipe(recipe, overrides or ())
     _run(loaded, str(recipe), out_dir or Path("runs") / loaded.name, as_json)
 
 

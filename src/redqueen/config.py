@@ -23,8 +23,9 @@ a tournament recipe never imports torch, ray or numba.
 
 from __future__ import annotations
 
+import copy
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, ClassVar, Literal, Protocol
 
@@ -61,6 +62,9 @@ RECIPE_KINDS: dict[str, str] = {
     # social and economic games (issue 5)
     "donor_evolution": "redqueen.report.social:DonorEvolutionRecipe",
     "commons_norms": "redqueen.report.social:CommonsNormsRecipe",
+    "ipd_tournament": "redqueen.learn.ipd_recipes:IPDTournamentRecipe",
+    "moran": "redqueen.learn.ipd_recipes:MoranRecipe",
+    "population": "redqueen.learn.ipd_recipes:PopulationRecipe",
     # LLM players (issue 6)
     "repeated_games_llm": "redqueen.learn.llm_recipes:RepeatedGamesLLMRecipe",
     "donor_cultural_evolution": "redqueen.learn.llm_recipes:DonorCulturalEvolutionRecipe",
@@ -254,8 +258,9 @@ def parse_recipe(data: Any, source: str = "recipe") -> RecipeBase:
         raise RecipeError(_describe(err, source, model)) from None
 
 
-def load_recipe(path: str | Path) -> RecipeBase:
-    """Read and validate the recipe at ``path``."""
+def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> RecipeBase:
+    """Read and validate the recipe at ``path``, after applying ``overrides``
+    (``"field.subfield=value"``, see :func:`apply_overrides`)."""
     path = Path(path)
     if not path.is_file():
         raise RecipeError(f"no recipe file at {path}")
@@ -263,7 +268,38 @@ def load_recipe(path: str | Path) -> RecipeBase:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
         raise RecipeError(f"{path} is not valid YAML: {err}") from None
+    if overrides:
+        data = apply_overrides(data, overrides, str(path))
     return parse_recipe(data, str(path))
+
+
+def apply_overrides(data: Any, overrides: Sequence[str], source: str = "recipe") -> Any:
+    """A copy of the recipe mapping ``data`` with each ``"a.b.c=value"`` set; the value is
+    read as a YAML scalar (``null``, ``true``, ``3``, ``0.5``, else a string), never
+    evaluated. Paths go through mappings only; a missing mapping on the way is created."""
+    if not isinstance(data, dict):
+        return data
+    data = copy.deepcopy(data)
+    for item in overrides:
+        path, sep, raw = item.partition("=")
+        keys = path.strip().split(".")
+        if not sep or not all(keys):
+            raise RecipeError(f"{source}: override {item!r} is not of the form field.sub=value")
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        if isinstance(value, dict | list):
+            value = raw  # a scalar only: a flow mapping or list is kept as text
+        node = data
+        for depth, key in enumerate(keys[:-1]):
+            child = node.setdefault(key, {})
+            if not isinstance(child, dict):
+                where = ".".join(keys[: depth + 1])
+                raise RecipeError(f"{source}: override {item!r}: {where} is not a mapping")
+            node = child
+        node[keys[-1]] = value
+    return data
 
 
 _FIELDS_BY_MODEL: dict[str, list[str]] = {

@@ -43,3 +43,25 @@ def test_run_and_report_dispatch_on_kind(count_kind: None, tmp_path: Path) -> No
     res = runner.invoke(app, ["report", str(tmp_path / "run")])
     assert res.exit_code == 0, res.output
     assert (tmp_path / "run" / "report.html").read_text().startswith("<!doctype html>")
+
+
+def test_overrides_set_nested_fields_as_scalars(count_kind: None, tmp_path: Path) -> None:
+    from redqueen.config import apply_overrides
+
+    data = {"name": "x", "llm": {"base_url": "a", "api_key_env": "K"}, "n": 1}
+    out = apply_overrides(data, ["llm.base_url=http://h:8/v1", "llm.api_key_env=null", "n=3"])
+    assert out == {"name": "x", "llm": {"base_url": "http://h:8/v1", "api_key_env": None}, "n": 3}
+    assert data["llm"]["base_url"] == "a"  # the input is not changed
+    assert apply_overrides({"a": 1}, ["b.c={x: 1}"]) == {"a": 1, "b": {"c": "{x: 1}"}}
+    with pytest.raises(RecipeError, match="not of the form"):
+        apply_overrides(data, ["llm.base_url"])
+    with pytest.raises(RecipeError, match="n is not a mapping"):
+        apply_overrides(data, ["n.m=1"])
+    recipe = tmp_path / "count.yaml"
+    recipe.write_text("name: c\nkind: count\nupto: 4\n")
+    out = ["--out", str(tmp_path / "run")]
+    res = CliRunner().invoke(app, ["run", str(recipe), *out, "--set", "upto=6", "--json"])
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.stdout) == {"total": 6}
+    res = CliRunner().invoke(app, ["run", str(recipe), *out, "--set", "upto=600"])
+    assert res.exit_code != 0 and "less than or equal to 100" in str(res.exception)
