@@ -1,5 +1,6 @@
 """redqueen: agents get better, and are measured, by playing games."""
 
+from redqueen.agents.llm.context import set_cache_file_opener
 from redqueen.agents.registry import register_agent
 from redqueen.errors import (
     IllegalActionError,
@@ -16,6 +17,15 @@ from redqueen.games.registry import register_namespace
 register_namespace("openspiel", "redqueen.adapters.openspiel:openspiel_game")
 register_namespace("textarena", "redqueen.adapters.textarena:textarena_game")
 register_agent("policy", "redqueen.solve.policy:PolicyAgent")
+
+
+def _open_llm_cache(path: object) -> object:
+    from redqueen.store.llm_cache import LLMStore  # imported when an agent asks for it
+
+    return LLMStore(path)  # type: ignore[arg-type]
+
+
+set_cache_file_opener(_open_llm_cache)
 
 __version__ = "0.1.0"
 

@@ -21,19 +21,22 @@ ever written here: only messages, replies and counts.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PRICES: dict[str, tuple[float, float]] = {}
-"""Model name -> (dollars per 1M input tokens, dollars per 1M output tokens). Empty on
-purpose: prices change; give them per agent (``prices``) or add them here at run time. A
-model with no price costs 0 and its tokens are still counted."""
+from redqueen.agents.llm.calls import (
+    DEFAULT_PRICES,
+    CachedReply,
+    CallRecord,
+    cache_key,
+    call_cost,
+)
+
+__all__ = ["DEFAULT_PRICES", "CachedReply", "CallRecord", "LLMStore", "cache_key", "call_cost"]
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS llm_cache (
@@ -64,57 +67,6 @@ CREATE TABLE IF NOT EXISTS llm_calls (
 );
 CREATE INDEX IF NOT EXISTS llm_calls_match ON llm_calls (match_key, seat, call);
 """
-
-
-def cache_key(model: str, params: Mapping[str, Any], messages: Sequence[Mapping[str, str]]) -> str:
-    """sha256 of the canonical JSON of model, parameters and messages."""
-    text = json.dumps(
-        {"model": model, "params": dict(params), "messages": [dict(m) for m in messages]},
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def call_cost(
-    model: str,
-    input_tokens: int,
-    output_tokens: int,
-    prices: Mapping[str, Sequence[float]] | None = None,
-) -> float:
-    """Dollars for one call from a price table (per 1M tokens); 0 for unpriced models."""
-    table: Mapping[str, Sequence[float]] = prices if prices is not None else DEFAULT_PRICES
-    price = table.get(model)
-    if price is None:
-        return 0.0
-    return (input_tokens * float(price[0]) + output_tokens * float(price[1])) / 1e6
-
-
-@dataclass(frozen=True)
-class CachedReply:
-    reply: str
-    input_tokens: int
-    output_tokens: int
-
-
-@dataclass(frozen=True)
-class CallRecord:
-    """One call as stored in ``llm_calls``."""
-
-    match_key: str | None
-    seat: int | None
-    call: int
-    agent: str
-    model: str
-    messages: list[dict[str, str]]
-    reply: str
-    action: int | None
-    input_tokens: int
-    output_tokens: int
-    latency: float
-    cost: float
-    cached: bool
 
 
 def _record(r: Sequence[Any]) -> CallRecord:

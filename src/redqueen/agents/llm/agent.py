@@ -65,7 +65,8 @@ from redqueen.agents.llm.backends import (
     TransformersBackend,
     request_slots,
 )
-from redqueen.agents.llm.context import CallSink, current_match
+from redqueen.agents.llm.calls import CallRecord, cache_key, call_cost
+from redqueen.agents.llm.context import CallSink, current_match, open_cache_file
 from redqueen.agents.llm.parsing import extract_answer, parse_reply
 from redqueen.agents.llm.prompts import (
     check_answer_format,
@@ -289,9 +290,7 @@ class LLMAgent(Agent):
             return None
         if isinstance(self.cache, str):
             if self._own_cache is None:
-                from redqueen.store.llm_cache import LLMStore
-
-                self._own_cache = LLMStore(Path(self.cache))
+                self._own_cache = open_cache_file(Path(self.cache))
             return self._own_cache
         context = current_match()
         return context.sink if context is not None else None
@@ -306,8 +305,6 @@ class LLMAgent(Agent):
     ) -> str:
         """Send ``messages`` (through the cache) and return the reply text. The call is
         counted, priced and stored in the transcript of the current match."""
-        from redqueen.store.llm_cache import CallRecord, cache_key, call_cost
-
         response_format = (
             json_response_format([name for _, name in moves])
             if self.answer_format == "json" and moves

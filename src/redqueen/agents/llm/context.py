@@ -74,3 +74,21 @@ def recording(
         yield calls
     finally:
         _CURRENT.reset(token)
+
+
+_CACHE_FILE_OPENER: list[Any] = []
+
+
+def set_cache_file_opener(opener: Any) -> None:
+    """Called once by ``redqueen/__init__.py`` with the store layer's ``LLMStore``: how an
+    agent opens its own cache file (its ``cache`` parameter) without importing the store."""
+    _CACHE_FILE_OPENER[:] = [opener]
+
+
+def open_cache_file(path: Any) -> CallSink:
+    """A :class:`CallSink` on the SQLite file at ``path``."""
+    if not _CACHE_FILE_OPENER:
+        import redqueen  # noqa: F401 - importing the package registers the opener
+    opener: Any = _CACHE_FILE_OPENER[0]
+    sink: CallSink = opener(path)
+    return sink
