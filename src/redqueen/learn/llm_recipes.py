@@ -481,9 +481,17 @@ class RepeatedGamesLLMRecipe(RecipeBase):
             outcome.results["failed_matches"] = failed
             outcome.results["matches"] = len(results)
             run.write_results(outcome)
-            return outcome
         finally:
             run.close()
+        if out_dir is not None:
+            self.write_report(out_dir)
+        return outcome
+
+    @classmethod
+    def write_report(cls, run_dir: Path) -> Path:
+        from redqueen.report.llm_recipes import write_repeated_games_report
+
+        return write_repeated_games_report(run_dir)
 
 
 def summarise_repeated(results: Sequence[JobResult], rounds: int) -> tuple[dict[str, Any], str]:
@@ -664,9 +672,17 @@ class LLMVsBaselinesRecipe(RecipeBase):
                 text,
             )
             run.write_results(outcome)
-            return outcome
         finally:
             run.close()
+        if out_dir is not None:
+            self.write_report(out_dir)
+        return outcome
+
+    @classmethod
+    def write_report(cls, run_dir: Path) -> Path:
+        from redqueen.report.llm_recipes import write_baselines_report
+
+        return write_baselines_report(run_dir)
 
 
 def summarise_baselines(results: Sequence[JobResult]) -> tuple[list[dict[str, Any]], str]:
@@ -800,7 +816,15 @@ class DonorCulturalEvolutionRecipe(RecipeBase):
             )
         outcome = RunOutcome(self.name, self.kind, {"generations": history}, "\n".join(lines))
         run.write_results(outcome)
+        if out_dir is not None:
+            self.write_report(out_dir)
         return outcome
+
+    @classmethod
+    def write_report(cls, run_dir: Path) -> Path:
+        from redqueen.report.llm_recipes import write_donor_cultural_report
+
+        return write_donor_cultural_report(run_dir)
 
     async def _evolve(self, run: _Run, progress: ProgressHook | None) -> list[dict[str, Any]]:
         made: list[Agent] = []

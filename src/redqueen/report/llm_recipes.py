@@ -1,0 +1,481 @@
+"""The HTML reports of the LLM recipe kinds (:mod:`redqueen.learn.llm_recipes`).
+
+One self-contained page per run (inline CSS and SVG, no scripts, no network), rebuilt
+from the run's store, so ``redqueen report RUN`` works on a finished run and on one that
+is still going or was killed:
+
+- ``repeated_games_llm`` (Akata et al., "Playing repeated games with large language
+  models", arXiv:2305.16867): per game, the LLM's cooperation rate (prisoner's dilemma)
+  or the coordination rate (battle of the sexes) in each round, one line per opponent
+  and variant (plain / predict-first); per opponent and variant, the mean points per
+  round of both players with 95% Student-t intervals over matches, the rate with its
+  95% Wilson interval, and for predict-first the prediction accuracy and the
+  belief-behaviour consistency.
+- ``llm_vs_baselines``: per game and opponent, the LLM's win, draw, loss, invalid-move
+  and forfeit rates with 95% Wilson intervals, as a table and a bar chart.
+- ``donor_cultural_evolution`` (Vallinder & Hughes, "Cultural evolution of cooperation
+  among LLM agents", arXiv:2412.10270): per generation, the mean final resources, the
+  mean fraction donated and the survivors' strategies (collapsible).
+
+Every page ends with :func:`redqueen.report.transcripts.llm_section`: tokens, latency
+and cost per agent and for the run, and the link to ``transcripts.html``. The numbers
+are computed by the same summaries that write ``results.json``
+(:func:`~redqueen.learn.llm_recipes.summarise_repeated`,
+:func:`~redqueen.learn.llm_recipes.summarise_baselines`), so the two agree. Model
+output is data: every string from a model, a config or a match key is escaped.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from html import escape
+from pathlib import Path
+from typing import Any
+
+from redqueen.agents.llm.beliefs import BeliefRecord
+from redqueen.games.core import SIMULTANEOUS
+from redqueen.learn.llm_recipes import (
+    JobResult,
+    _rate,
+    summarise_baselines,
+    summarise_repeated,
+)
+from redqueen.measure.statistics import mean_ci
+from redqueen.report.learning import CSS, PALETTE, line_chart_svg, write_html
+from redqueen.report.transcripts import FILE_NAME as TRANSCRIPTS
+from redqueen.report.transcripts import llm_section, match_anchor
+from redqueen.store.run_store import RunStore
+
+REPORT_NAME = "report.html"
+
+OUTCOMES = ("win", "draw", "loss", "invalid", "forfeit")
+"""The rates of ``llm_vs_baselines``, in the order of the table and the chart."""
+
+
+# ---- reading a run back -----------------------------------------------------------------
+
+
+def stored_results(run_dir: str | Path) -> tuple[dict[str, Any], list[JobResult]]:
+    """The run's config and every stored match with its job info and beliefs, in
+    schedule order (what the recipe's ``run`` summarises)."""
+    with RunStore(run_dir) as store:
+        config = store.config()
+        results = []
+        for match, result in store.matches():
+            extra = store.get_meta(f"job:{match.key}", {})
+            beliefs = [BeliefRecord.from_dict(b) for b in extra.get("beliefs", [])]
+            results.append(JobResult(match.key, extra.get("info", {}), result, beliefs))
+    return config, results
+
+
+# ---- formatting -----------------------------------------------------------------------------
+
+
+def fmt(x: Any, digits: int = 3) -> str:
+    """A number with ``digits`` decimals; "–" for None and non-finite values."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "–"
+    if isinstance(x, bool):
+        return str(x)
+    if isinstance(x, int):
+        return str(x)
+    return f"{float(x):.{digits}f}"
+
+
+def rate_cell(rate: Mapping[str, Any] | None) -> str:
+    """A rate as ``0.250 [0.046, 0.699] (1/4)``: the recipes' ``rate``, ``low``,
+    ``high``, ``count``, ``n`` dict (a 95% Wilson interval)."""
+    if not rate or not rate.get("n"):
+        return "–"
+    return (
+        f"{fmt(rate['rate'])} [{fmt(rate['low'])}, {fmt(rate['high'])}] "
+        f"({rate['count']}/{rate['n']})"
+    )
+
+
+def table_html(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A table; every header and cell is escaped (cells that are not strings are
+    formatted with :func:`fmt` first)."""
+    out = ["<table><tr>", *(f"<th>{escape(h)}</th>" for h in head), "</tr>"]
+    for row in rows:
+        cells = (escape(v if isinstance(v, str) else fmt(v)) for v in row)
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def match_links(keys: Sequence[str], label: str = "transcripts") -> str:
+    """A collapsible list of links to the matches' sections of ``transcripts.html``."""
+    if not keys:
+        return ""
+    items = "".join(
+        f"<li><a href='{TRANSCRIPTS}#{match_anchor(k)}'>{escape(k)}</a></li>" for k in keys
+    )
+    return f"<details><summary>{escape(label)} ({len(keys)})</summary><ul>{items}</ul></details>"
+
+
+def _page(
+    run_dir: Path, config: Mapping[str, Any], subtitle: str, sections: Sequence[tuple[str, str]]
+) -> Path:
+    title = str(config.get("name", run_dir.name))
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>redqueen · {escape(title)}</title><style>{CSS}"
+        "td,th{white-space:normal}details{margin:.3rem 0}li{margin:.2rem 0;white-space:pre-wrap}"
+        "</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+        f"<p class='sub'>{escape(subtitle)}</p>",
+    ]
+    if config.get("description"):
+        parts.append(f"<p>{escape(str(config['description']))}</p>")
+    for heading, body in sections:
+        parts += [f"<h2>{escape(heading)}</h2>", body]
+    text = json.dumps(config, indent=2, sort_keys=True, default=str)
+    parts += ["<h2>Config</h2>", f"<pre>{escape(text)}</pre>", llm_section(run_dir)]
+    parts.append("</body></html>")
+    return write_html(run_dir / REPORT_NAME, "\n".join(parts))
+
+
+# ---- repeated games ---------------------------------------------------------------------------
+
+
+def round_rates(results: Sequence[JobResult]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """Per (game, opponent, variant) and round: the LLM's cooperation rate (prisoner's
+    dilemma; option ids un-flipped) or the coordination rate (battle of the sexes), as
+    rate dicts with 95% Wilson intervals (as :func:`rate_cell` shows them)."""
+    counts: dict[tuple[str, str, str], list[list[int]]] = {}
+    for r in results:
+        key = (r.info["game"], r.info["opponent"], r.info["variant"])
+        seat, flip = r.info["llm_seat"], r.info["flip"]
+        joint = [s.action for s in r.result.trajectory if s.player == SIMULTANEOUS]
+        per_round = counts.setdefault(key, [])
+        for k, a in enumerate(joint):
+            assert isinstance(a, tuple)
+            while len(per_round) <= k:
+                per_round.append([0, 0])
+            if key[0] == "prisoners_dilemma":
+                per_round[k][0] += (a[seat] ^ flip) == 0
+            else:
+                per_round[k][0] += a[0] == a[1]
+            per_round[k][1] += 1
+    return {key: [_rate(h, n) for h, n in rows] for key, rows in sorted(counts.items())}
+
+
+def _points(results: Sequence[JobResult]) -> dict[tuple[str, str, str], tuple[Any, Any]]:
+    """Per group: the mean points per round of the LLM and of its opponent, each a
+    :class:`~redqueen.measure.statistics.MeanCI` over matches."""
+    llm: dict[tuple[str, str, str], list[float]] = {}
+    other: dict[tuple[str, str, str], list[float]] = {}
+    for r in results:
+        key = (r.info["game"], r.info["opponent"], r.info["variant"])
+        seat = r.info["llm_seat"]
+        rounds = max(1, sum(1 for s in r.result.trajectory if s.player == SIMULTANEOUS))
+        llm.setdefault(key, []).append(r.result.returns[seat] / rounds)
+        other.setdefault(key, []).append(r.result.returns[1 - seat] / rounds)
+    return {k: (mean_ci(llm[k]), mean_ci(other[k])) for k in llm}
+
+
+def _ci_cell(ci: Any) -> str:
+    if ci.n == 0:
+        return "–"
+    if math.isnan(ci.low):
+        return f"{fmt(ci.mean)} (n={ci.n})"
+    return f"{fmt(ci.mean)} [{fmt(ci.low)}, {fmt(ci.high)}]"
+
+
+def repeated_table_html(groups: Sequence[Mapping[str, Any]], points: Mapping[Any, Any]) -> str:
+    """The summary table of ``repeated_games_llm``: one row per (game, opponent,
+    variant) of :func:`~redqueen.learn.llm_recipes.summarise_repeated`."""
+    rows = []
+    for g in groups:
+        key = (g["game"], g["opponent"], g["variant"])
+        mine, theirs = points.get(key, (None, None))
+        measure = g.get("cooperation") or g.get("coordination")
+        belief = g.get("belief_consistency")
+        rows.append(
+            [
+                g["game"],
+                g["opponent"],
+                g["variant"],
+                g["matches"],
+                _ci_cell(mine) if mine is not None else fmt(g["points_per_round"]),
+                _ci_cell(theirs) if theirs is not None else "–",
+                ("cooperation " if "cooperation" in g else "coordination ") + rate_cell(measure),
+                g["invalid_moves"],
+                rate_cell(g.get("prediction_accuracy")),
+                (
+                    f"{fmt(belief['fraction'])} ({belief['consistent']}/{belief['decisions']}, "
+                    f"{belief['unparsed']} unparsed)"
+                    if belief
+                    else "–"
+                ),
+            ]
+        )
+    head = [
+        "game",
+        "opponent",
+        "variant",
+        "matches",
+        "LLM points/round [95% CI]",
+        "opponent points/round [95% CI]",
+        "rate [95% Wilson] (count/n)",
+        "invalid moves",
+        "prediction accuracy",
+        "belief consistency",
+    ]
+    return table_html(head, rows)
+
+
+def write_repeated_games_report(run_dir: str | Path) -> Path:
+    """Write the ``repeated_games_llm`` report into ``run_dir``; return its path."""
+    run_dir = Path(run_dir)
+    config, results = stored_results(run_dir)
+    rounds = int(config.get("rounds", 10))
+    sections: list[tuple[str, str]] = []
+    if not results:
+        sections.append(("Results", "<p>No matches yet.</p>"))
+    else:
+        summary, _ = summarise_repeated(results, rounds)
+        points = _points(results)
+        sections.append(
+            (
+                "Per opponent and variant",
+                "<p class='sub'>Points per round: mean over matches with its 95% Student-t "
+                "interval. Cooperation: the LLM's cooperative moves among its decisions "
+                "(prisoner's dilemma); coordination: rounds in which both chose the same "
+                "option (battle of the sexes); 95% Wilson intervals.</p>"
+                + repeated_table_html(summary["groups"], points),
+            )
+        )
+        per_round = round_rates(results)
+        for stage in dict.fromkeys(k[0] for k in per_round):
+            measure = "cooperation" if stage == "prisoners_dilemma" else "coordination"
+            series = {
+                f"{opponent}/{'predict' if variant == 'predict_first' else variant}": [
+                    (k + 1, r["rate"]) for k, r in enumerate(rates) if r["rate"] is not None
+                ]
+                for (game, opponent, variant), rates in per_round.items()
+                if game == stage
+            }
+            chart = line_chart_svg(series, x_label="round", y_label=f"{measure} rate")
+            chart += "<p class='sub'>One line per opponent and variant (predict: the model first "
+            chart += "predicts the other player's move).</p>"
+            sections.append((f"{stage}: {measure} rate per round", chart))
+        keys = [r.job_key for r in results]
+        sections.append(("Matches", match_links(keys)))
+    subtitle = (
+        f"repeated games with an LLM (Akata et al.) · {len(results)} matches stored · "
+        f"{rounds} rounds · seed {config.get('seed', '')}"
+    )
+    return _page(run_dir, config, subtitle, sections)
+
+
+# ---- LLM against baselines ----------------------------------------------------------------------
+
+
+def baseline_rows(results: Sequence[JobResult]) -> list[dict[str, Any]]:
+    """:func:`~redqueen.learn.llm_recipes.summarise_baselines`'s rows, each with the
+    LLM's forfeit rate added (matches it forfeited, 95% Wilson interval)."""
+    rows, _ = summarise_baselines(results)
+    forfeits: dict[tuple[str, str], int] = {}
+    for r in results:
+        key = (r.info["game"], r.info["opponent"])
+        seat = r.info["llm_seat"]
+        lost = bool(r.result.forfeits and r.result.forfeits[seat])
+        forfeits[key] = forfeits.get(key, 0) + lost
+    for row in rows:
+        row["forfeit"] = _rate(forfeits[(row["game"], row["opponent"])], row["matches"])
+    return rows
+
+
+def baselines_table_html(rows: Sequence[Mapping[str, Any]]) -> str:
+    """The rates table of ``llm_vs_baselines`` (every name escaped)."""
+    head = ["game", "opponent", "matches", *OUTCOMES, "invalid moves / decision"]
+    body = [
+        [
+            r["game"],
+            r["opponent"],
+            r["matches"],
+            *(rate_cell(r.get(o)) for o in OUTCOMES),
+            fmt(r.get("invalid_moves_per_decision")),
+        ]
+        for r in rows
+    ]
+    return table_html(head, body)
+
+
+def rates_chart_svg(rows: Sequence[Mapping[str, Any]], width: int = 720) -> str:
+    """Horizontal bars of each row's rates (:data:`OUTCOMES`), with their 95% Wilson
+    intervals as whiskers; the x axis is the rate, 0 to 1."""
+    if not rows:
+        return "<p>No matches yet.</p>"
+    label_w, bar_h, gap, legend = 220, 12, 12, 24
+    plot_w = width - label_w - 20
+    group_h = bar_h * len(OUTCOMES) + gap
+    height = legend + group_h * len(rows) + 24
+
+    def x(v: float) -> float:
+        return label_w + v * plot_w
+
+    out = [
+        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
+        "role='img' aria-label='rates with 95% Wilson intervals'>"
+    ]
+    for k, name in enumerate(OUTCOMES):
+        lx = label_w + k * 90
+        out.append(
+            f"<rect x='{lx}' y='4' width='12' height='12' fill='{PALETTE[k]}'/>"
+            f"<text x='{lx + 16}' y='14' font-size='12'>{name}</text>"
+        )
+    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
+        out.append(
+            f"<line x1='{x(t):.1f}' y1='{legend}' x2='{x(t):.1f}' y2='{height - 20}' "
+            f"stroke='#eee'/><text x='{x(t):.1f}' y='{height - 6}' font-size='11' "
+            f"text-anchor='middle'>{t:g}</text>"
+        )
+    for i, row in enumerate(rows):
+        y0 = legend + i * group_h
+        label = f"{row['game']} vs {row['opponent']}"
+        out.append(
+            f"<text x='{label_w - 8}' y='{y0 + group_h / 2:.1f}' text-anchor='end' "
+            f"font-size='12'>{escape(label)}</text>"
+        )
+        for k, name in enumerate(OUTCOMES):
+            r = row.get(name)
+            if not r or r.get("rate") is None:
+                continue
+            y = y0 + k * bar_h
+            tip = escape(f"{label}: {name} {rate_cell(r)}")
+            out.append(
+                f"<rect x='{label_w}' y='{y}' width='{max(r['rate'] * plot_w, 1):.1f}' "
+                f"height='{bar_h - 2}' fill='{PALETTE[k]}'><title>{tip}</title></rect>"
+            )
+            if r.get("low") is not None and r.get("high") is not None:
+                yc = y + (bar_h - 2) / 2
+                out.append(
+                    f"<line x1='{x(r['low']):.1f}' y1='{yc:.1f}' x2='{x(r['high']):.1f}' "
+                    f"y2='{yc:.1f}' stroke='#111' stroke-width='1.5'/>"
+                )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def write_baselines_report(run_dir: str | Path) -> Path:
+    """Write the ``llm_vs_baselines`` report into ``run_dir``; return its path."""
+    run_dir = Path(run_dir)
+    config, results = stored_results(run_dir)
+    rows = baseline_rows(results)
+    sections: list[tuple[str, str]] = [
+        (
+            "Rates with 95% Wilson intervals",
+            "<p class='sub'>The LLM's results, seat-balanced. Invalid: matches in which it "
+            "made at least one invalid move; forfeit: matches it forfeited (also counted "
+            "as losses).</p>" + (baselines_table_html(rows) if rows else "<p>No matches yet.</p>"),
+        ),
+        ("Chart", rates_chart_svg(rows)),
+    ]
+    if results:
+        sections.append(("Matches", match_links([r.job_key for r in results])))
+    subtitle = (
+        f"an LLM against baselines · {len(results)} matches stored · seed {config.get('seed', '')}"
+    )
+    return _page(run_dir, config, subtitle, sections)
+
+
+# ---- donor game, cultural evolution --------------------------------------------------------------
+
+
+def stored_generations(run_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The run's config and the records of its finished generations, in order."""
+    with RunStore(run_dir) as store:
+        config = store.config()
+        history = []
+        for g in range(int(config.get("generations", 0))):
+            record = store.get_meta(f"generation/{g}")
+            if record is None:
+                break
+            history.append(record)
+    return config, history
+
+
+def strategies_html(history: Sequence[Mapping[str, Any]]) -> str:
+    """Each generation's strategies, the survivors' first, one collapsible section per
+    generation; the strategies are model output and are escaped."""
+    out = []
+    for record in history:
+        gen = int(record["generation"])
+        survivors = set(record.get("survivor_seats", []))
+        items = []
+        for seat, text in enumerate(record.get("strategies", [])):
+            mark = "survived" if seat in survivors else "replaced"
+            returns = record.get("returns", [])
+            final = fmt(returns[seat]) if seat < len(returns) else "–"
+            items.append(
+                f"<li><b>agent {seat}</b> ({mark}, final resources {final}): "
+                f"{escape(str(text))}</li>"
+            )
+        links = match_links([f"generation/{gen}/strategies", f"generation/{gen}"])
+        out.append(
+            f"<details><summary>generation {gen + 1}: {len(survivors)} survivors"
+            f"</summary><ol start='0'>{''.join(items)}</ol>{links}</details>"
+        )
+    return "".join(out)
+
+
+def write_donor_cultural_report(run_dir: str | Path) -> Path:
+    """Write the ``donor_cultural_evolution`` report into ``run_dir``; return its path."""
+    run_dir = Path(run_dir)
+    config, history = stored_generations(run_dir)
+    sections: list[tuple[str, str]] = []
+    if not history:
+        sections.append(("Generations", "<p>No generation finished yet.</p>"))
+    else:
+        rows = [
+            [
+                g["generation"] + 1,
+                float(g["mean_resources"]),
+                float(g["mean_given"]),
+                g.get("invalid_moves", 0),
+                ", ".join(str(s) for s in g.get("survivor_seats", [])),
+            ]
+            for g in history
+        ]
+        head = ["generation", "mean resources", "donation rate", "invalid moves", "survivors"]
+        xs = [g["generation"] + 1 for g in history]
+        resources = line_chart_svg(
+            {
+                "mean final resources": [
+                    (x, g["mean_resources"]) for x, g in zip(xs, history, strict=True)
+                ]
+            },
+            x_label="generation",
+            y_label="resources",
+        )
+        given = line_chart_svg(
+            {
+                "mean fraction donated": [
+                    (x, g["mean_given"]) for x, g in zip(xs, history, strict=True)
+                ]
+            },
+            x_label="generation",
+            y_label="donation rate",
+        )
+        sections += [
+            (
+                "Per generation",
+                "<p class='sub'>Donation rate: the mean fraction of its resources a donor "
+                "gave (punishments left out).</p>" + table_html(head, rows),
+            ),
+            ("Mean final resources", resources),
+            ("Donation rate", given),
+            ("Strategies (survivors kept, the rest written anew)", strategies_html(history)),
+        ]
+    subtitle = (
+        f"donor game, cultural evolution of LLM agents (Vallinder & Hughes) · "
+        f"{len(history)} of {config.get('generations', '?')} generations · "
+        f"{config.get('agents', '?')} agents · punishment {config.get('punishment', 0)}"
+    )
+    return _page(run_dir, config, subtitle, sections)
