@@ -65,6 +65,7 @@ RECIPE_KINDS: dict[str, str] = {
     "ipd_tournament": "redqueen.learn.ipd_recipes:IPDTournamentRecipe",
     "moran": "redqueen.learn.ipd_recipes:MoranRecipe",
     "population": "redqueen.learn.ipd_recipes:PopulationRecipe",
+    "glee": "redqueen.learn.glee_recipe:GleeRecipe",
     # LLM players (issue 6)
     "repeated_games_llm": "redqueen.learn.llm_recipes:RepeatedGamesLLMRecipe",
     "donor_cultural_evolution": "redqueen.learn.llm_recipes:DonorCulturalEvolutionRecipe",

@@ -26,6 +26,7 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     # "policy" (redqueen.solve.policy) is registered by redqueen/__init__.py.
     # classic strategies (issue 5)
     "strategy": "redqueen.agents.strategies:make_strategy",
+    "glee": "redqueen.agents.glee_strategies:GleeAgent",
     # LLM players (issue 6)
     "llm": "redqueen.agents.llm.agent:LLMAgent",
     "llm_predict_first": "redqueen.agents.llm.beliefs:PredictFirstLLMAgent",
