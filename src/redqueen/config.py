@@ -56,6 +56,8 @@ class RecipeOutcome(Protocol):
 RECIPE_KINDS: dict[str, str] = {
     "tournament": "redqueen.config:TournamentRecipe",
     # learning (issue 4): add "kind": "module:Model" lines here
+    "self_play": "redqueen.learn.self_play:SelfPlayRecipe",
+    "pbt": "redqueen.learn.pbt:PBTRecipe",
     "psro": "redqueen.learn.recipes:PSRORecipe",
     "fxp": "redqueen.learn.recipes:FXPRecipe",
     "league": "redqueen.learn.recipes:LeagueRecipe",

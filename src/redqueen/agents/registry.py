@@ -24,6 +24,8 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     "minimax": "redqueen.agents.minimax:MinimaxAgent",
     "human": "redqueen.agents.human:HumanAgent",
     # "policy" (redqueen.solve.policy) is registered by redqueen/__init__.py.
+    # learning (issue 4)
+    "ppo": "redqueen.learn.ppo:PPOAgent",
     # classic strategies (issue 5)
     "strategy": "redqueen.agents.strategies:make_strategy",
     "glee": "redqueen.agents.glee_strategies:GleeAgent",
