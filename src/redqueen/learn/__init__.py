@@ -1,12 +1,23 @@
 """Learning through play, one readable module per algorithm:
 
-- ``population.py``: members and their lineage, populations, the exact meta-game payoff
-  table, opponent samplers (latest, uniform, prioritised fictitious self-play, Nash) and
-  the reach-weighted mixture of behaviour policies;
+- ``population.py``: members and their lineage, populations, the exact and the sampled
+  meta-game payoff tables, opponent samplers (latest, uniform, prioritised fictitious
+  self-play, win-rate-gated rotation, Nash) and the reach-weighted mixture of behaviour
+  policies;
 - ``fictitious_play.py``: extensive-form fictitious play (XFP),
   ``fictitious_play(game, XFPConfig(...))``;
 - ``psro.py``: PSRO with the uniform, Nash, projected replicator dynamics and alpha-rank
-  meta-solvers, ``psro(game, PSROConfig(...))``.
+  meta-solvers, ``psro(game, PSROConfig(...))``;
+- ``fxp.py``: fictitious cross-play (FXP) on payoff tensors of team games;
+- ``league.py``: an AlphaStar-style league (main agents, main and league exploiters);
+- ``ppo.py``: PPO in PyTorch with action masking on the batch engines (needs torch);
+  ``self_play.py``: naive and fictitious self-play with it; ``pbt.py``: population based
+  training over PPO learners;
+- ``moran.py``: the Moran process, replicator dynamics on tournaments, the Nowak-May
+  lattice; ``donor_evolution.py``: generations of the donor game;
+- ``red_queen.py``: the Digital Red Queen loop for Core War warriors;
+- ``recipes.py``, ``ipd_recipes.py``, ``glee_recipe.py``, ``llm_recipes.py``: the recipe
+  kinds built on them (see ``redqueen.config.RECIPE_KINDS``).
 
 Import from the modules (``from redqueen.learn.psro import psro, PSROConfig``): the
 package re-exports nothing, because a function named like its module (``psro``,
