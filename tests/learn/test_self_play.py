@@ -132,3 +132,31 @@ def test_the_shipped_recipe_is_valid() -> None:
     recipe = load_recipe(root / "recipes" / "selfplay_tictactoe.yaml")
     config = recipe.algorithm_config()  # type: ignore[attr-defined]
     assert config.evaluator.startswith("minimax") and config.eval_greedy
+
+
+def test_annealing_decays_learning_rate_and_entropy_linearly_then_holds() -> None:
+    from redqueen.learn.self_play import ANNEAL_FLOOR, annealed
+
+    ppo = PPOConfig(learning_rate=0.001, ent_coef=0.02)
+    assert annealed(ppo, 0, 100) == {"learning_rate": 0.001, "ent_coef": 0.02}
+    half = annealed(ppo, 50, 100)
+    assert half["learning_rate"] == pytest.approx(0.001 * (1 - (1 - ANNEAL_FLOOR) / 2))
+    assert half["ent_coef"] == pytest.approx(0.02 * (1 - (1 - ANNEAL_FLOOR) / 2))
+    for late in (100, 500):
+        assert annealed(ppo, late, 100) == pytest.approx(
+            {"learning_rate": 0.001 * ANNEAL_FLOOR, "ent_coef": 0.02 * ANNEAL_FLOOR}
+        )
+    with pytest.raises(InvalidParameterError, match="anneal_updates must be a positive"):
+        SelfPlayConfig(anneal_updates=0)
+    # In the loop: update 0 is the same either way; update 1 takes a smaller step.
+    game = redqueen.make("kuhn_poker")
+    plain = _config(1, "latest")
+    first = [
+        self_play(game, c).policy for c in (plain, dataclasses.replace(plain, anneal_updates=2))
+    ]
+    assert all(torch.equal(a, b) for a, b in zip(*(f.net.parameters() for f in first), strict=True))
+    second = [
+        self_play(game, dataclasses.replace(_config(2, "latest"), anneal_updates=k)).policy
+        for k in (None, 2)
+    ]
+    assert not torch.equal(*(next(iter(p.net.parameters())) for p in second))

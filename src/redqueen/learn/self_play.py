@@ -98,10 +98,24 @@ class SelfPlayConfig:
     """Share of training games against the uniform random player, a fixed member next to
     the snapshots (0: pure self-play). It keeps the learner meeting positions its own
     snapshots no longer reach."""
+    anneal_updates: int | None = None
+    """Decay the learning rate and the entropy bonus linearly from their ``ppo`` values to
+    :data:`ANNEAL_FLOOR` of them over this many updates, then hold them (CleanRL's
+    ``anneal_lr``, here also for the entropy bonus); None keeps them constant. Counted in
+    updates, not as a share of ``iterations``, so that a run extended later stays equal to
+    one planned long from the start."""
     seed: int = 0
     ppo: PPOConfig = field(default_factory=PPOConfig)
 
     def __post_init__(self) -> None:
+        if self.anneal_updates is not None and (
+            isinstance(self.anneal_updates, bool)
+            or not isinstance(self.anneal_updates, int)
+            or self.anneal_updates < 1
+        ):
+            raise InvalidParameterError(
+                f"anneal_updates must be a positive integer or None; got {self.anneal_updates!r}"
+            )
         for name in ("iterations", "snapshot_every", "eval_games"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -127,6 +141,17 @@ class SelfPlayConfig:
                 f"random_opponent is a share of games in [0, 1); got {self.random_opponent!r}"
             )
         parse_agent(self.evaluator)  # an unknown evaluator is refused here
+
+
+ANNEAL_FLOOR = 0.05
+"""Share of the learning rate and entropy bonus left at the end of annealing."""
+
+
+def annealed(ppo: PPOConfig, update: int, over: int) -> dict[str, float]:
+    """Learning rate and entropy bonus for ``update`` (counted from 0) under linear
+    annealing over ``over`` updates down to :data:`ANNEAL_FLOOR` of ``ppo``'s values."""
+    frac = max(ANNEAL_FLOOR, 1.0 - (1.0 - ANNEAL_FLOOR) * min(update, over) / over)
+    return {"learning_rate": ppo.learning_rate * frac, "ent_coef": ppo.ent_coef * frac}
 
 
 @dataclass
@@ -316,6 +341,10 @@ def self_play(
         if config.random_opponent > 0:
             opponents.append(RandomAgent())
             share = np.append(share * (1.0 - config.random_opponent), config.random_opponent)
+        if config.anneal_updates is not None:
+            trainer.set_hyperparameters(
+                **annealed(config.ppo, trainer.updates, config.anneal_updates)
+            )
         stats = trainer.train_iteration(opponents, share)
         u = trainer.updates
         log.log("train/mean_return", stats.mean_return, u)
@@ -375,6 +404,7 @@ class SelfPlayRecipe(RecipeBase):
     evaluator: str = "minimax"
     eval_greedy: bool = False
     random_opponent: float = Field(0.0, ge=0.0, lt=1.0)
+    anneal_updates: int | None = Field(None, ge=1)
     ppo: dict[str, Any] = Field(default_factory=dict)
     torch_threads: int = Field(1, ge=1, le=256)
 
@@ -409,6 +439,7 @@ class SelfPlayRecipe(RecipeBase):
             evaluator=self.evaluator,
             eval_greedy=self.eval_greedy,
             random_opponent=self.random_opponent,
+            anneal_updates=self.anneal_updates,
             seed=self.seed,
             ppo=_ppo_config(self.ppo),
         )
