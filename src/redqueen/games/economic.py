@@ -36,39 +36,7 @@ from redqueen.games.core import (
     UtilityKind,
 )
 from redqueen.games.matrix import format_number
-
-# ---- parameter checks ---------------------------------------------------------------
-
-
-def _positive(name: str, value: float) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
-        raise InvalidParameterError(f"{name} must be a positive number, got {value!r}")
-    if not math.isfinite(value):
-        raise InvalidParameterError(f"{name} must be finite, got {value!r}")
-    return float(value)
-
-
-def _grid(name: str, amount: float, step: float) -> int:
-    """The number of steps in ``amount``; it must be a whole number of steps."""
-    units = amount / step
-    if abs(units - round(units)) > 1e-9 or round(units) < 1:
-        raise InvalidParameterError(
-            f"{name}={format_number(amount)} must be a positive whole number of "
-            f"steps of {format_number(step)}"
-        )
-    if round(units) > 10_000:
-        raise InvalidParameterError(
-            f"{name}/step = {round(units)} amounts is too many actions; allowed: at most "
-            "10000 (use a larger step)"
-        )
-    return round(units)
-
-
-def _integer(name: str, value: int, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidParameterError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return value
-
+from redqueen.games.params import grid_steps, integer, number
 
 # ---- trust game ---------------------------------------------------------------------
 
@@ -83,26 +51,19 @@ class TrustGame(Game):
         trustee_endowment: float = 0,
         step: float = 1,
     ) -> None:
-        step = _positive("step", step)
-        endowment = _positive("endowment", endowment)
-        multiplier = _positive("multiplier", multiplier)
+        step = number("step", step, 0, 1e12, open_low=True)
+        endowment = number("endowment", endowment, 0, 1e12, open_low=True)
+        multiplier = number("multiplier", multiplier, 0, 1e12, open_low=True)
         if multiplier < 1:
             raise InvalidParameterError(
                 f"multiplier must be >= 1 (what is sent grows on the way), got {multiplier:g}"
             )
-        if (
-            isinstance(trustee_endowment, bool)
-            or not isinstance(trustee_endowment, int | float)
-            or not 0 <= trustee_endowment < math.inf
-        ):
-            raise InvalidParameterError(
-                f"trustee_endowment must be a number >= 0, got {trustee_endowment!r}"
-            )
+        trustee_endowment = number("trustee_endowment", trustee_endowment, 0, 1e12)
         self.endowment = endowment
         self.multiplier = multiplier
         self.trustee_endowment = float(trustee_endowment)
         self.step = step
-        self.send_steps = _grid("endowment", endowment, step)
+        self.send_steps = grid_steps("endowment", endowment, step)
         self.max_return_steps = math.floor(self.send_steps * multiplier + 1e-9)
         top = multiplier * endowment
         super().__init__(
@@ -245,11 +206,11 @@ class UltimatumGame(Game):
     """The ultimatum game of Güth, Schmittberger & Schwarze (1982)."""
 
     def __init__(self, amount: float = 10, step: float = 1) -> None:
-        step = _positive("step", step)
-        amount = _positive("amount", amount)
+        step = number("step", step, 0, 1e12, open_low=True)
+        amount = number("amount", amount, 0, 1e12, open_low=True)
         self.amount = amount
         self.step = step
-        self.offer_steps = _grid("amount", amount, step)
+        self.offer_steps = grid_steps("amount", amount, step)
         super().__init__(
             GameSpec(
                 id="ultimatum_game",
@@ -363,11 +324,11 @@ class PublicGoodsGame(Game):
         rounds: int = 1,
         step: float = 1,
     ) -> None:
-        players = _integer("players", players, 2, 100)
-        rounds = _integer("rounds", rounds, 1, 1000)
-        step = _positive("step", step)
-        endowment = _positive("endowment", endowment)
-        multiplier = _positive("multiplier", multiplier)
+        players = integer("players", players, 2, 100)
+        rounds = integer("rounds", rounds, 1, 1000)
+        step = number("step", step, 0, 1e12, open_low=True)
+        endowment = number("endowment", endowment, 0, 1e12, open_low=True)
+        multiplier = number("multiplier", multiplier, 0, 1e12, open_low=True)
         if not 1 < multiplier < players:
             raise InvalidParameterError(
                 f"multiplier must lie strictly between 1 and players={players} for a public "
@@ -379,7 +340,7 @@ class PublicGoodsGame(Game):
         self.multiplier = multiplier
         self.rounds = rounds
         self.step = step
-        self.steps = _grid("endowment", endowment, step)
+        self.steps = grid_steps("endowment", endowment, step)
         # A round's payoff lies between keeping everything while contributing nothing
         # when all others give everything (the most) and giving all while nobody else
         # does (the least).

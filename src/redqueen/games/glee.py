@@ -43,9 +43,7 @@ do not recommend 1.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Hashable
-from typing import Any
 
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.games.core import (
@@ -58,6 +56,7 @@ from redqueen.games.core import (
     UtilityKind,
 )
 from redqueen.games.matrix import format_number
+from redqueen.games.params import grid_steps, integer, number
 
 NAMES = ("Alice", "Bob")
 MAX_MESSAGE = 2000
@@ -66,39 +65,6 @@ MAX_MESSAGE = 2000
 ACCEPT, REJECT, JOHN = 0, 1, 2
 BUY, PASS = 0, 1
 RECOMMEND, DISCOURAGE = 0, 1
-
-
-def _number(name: str, value: Any, low: float, high: float, *, open_low: bool = False) -> float:
-    ok = isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
-    if ok:
-        ok = (low < value if open_low else low <= value) and value <= high
-    if not ok:
-        left = "(" if open_low else "["
-        raise InvalidParameterError(
-            f"{name} must be a number in {left}{format_number(low)}, {format_number(high)}], "
-            f"got {value!r}"
-        )
-    return float(value)
-
-
-def _count(name: str, value: Any, low: int, high: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise InvalidParameterError(f"{name} must be an integer in [{low}, {high}], got {value!r}")
-    return value
-
-
-def _steps(name: str, total: float, step: float) -> int:
-    units = total / step
-    if abs(units - round(units)) > 1e-9 * max(1.0, units) or round(units) < 1:
-        raise InvalidParameterError(
-            f"{name}={format_number(total)} must be a whole number of steps of "
-            f"{format_number(step)}"
-        )
-    if round(units) > 10_000:
-        raise InvalidParameterError(
-            f"{name}/step = {round(units)} amounts is too many actions; allowed: at most 10000"
-        )
-    return round(units)
 
 
 class GleeState(State):
@@ -155,15 +121,15 @@ class BargainingGame(Game):
         complete_information: bool = True,
         messages: bool = False,
     ) -> None:
-        money = _number("money", money, 0, 1e12, open_low=True)
+        money = number("money", money, 0, 1e12, open_low=True)
         self.deltas = (
-            _number("delta_1", delta_1, 0, 1, open_low=True),
-            _number("delta_2", delta_2, 0, 1, open_low=True),
+            number("delta_1", delta_1, 0, 1, open_low=True),
+            number("delta_2", delta_2, 0, 1, open_low=True),
         )
-        self.max_rounds = _count("max_rounds", max_rounds, 1, 1000)
-        step = money / 100 if step is None else _number("step", step, 0, money, open_low=True)
+        self.max_rounds = integer("max_rounds", max_rounds, 1, 1000)
+        step = money / 100 if step is None else number("step", step, 0, money, open_low=True)
         self.money, self.step = money, step
-        self.units = _steps("money", money, step)
+        self.units = grid_steps("money", money, step)
         self.complete_information = bool(complete_information)
         self.messages = bool(messages)
         super().__init__(
@@ -330,16 +296,16 @@ class NegotiationGame(Game):
         complete_information: bool = True,
         messages: bool = False,
     ) -> None:
-        seller_value = _number("seller_value", seller_value, 0, 1e6, open_low=True)
-        buyer_value = _number("buyer_value", buyer_value, 0, 1e6, open_low=True)
-        price_order = _number("price_order", price_order, 0, 1e9, open_low=True)
+        seller_value = number("seller_value", seller_value, 0, 1e6, open_low=True)
+        buyer_value = number("buyer_value", buyer_value, 0, 1e6, open_low=True)
+        price_order = number("price_order", price_order, 0, 1e9, open_low=True)
         self.values = (seller_value * price_order, buyer_value * price_order)
         top = 2 * max(self.values) if max_price is None else max_price
-        top = _number("max_price", top, 0, 1e15, open_low=True)
-        step = top / 100 if step is None else _number("step", step, 0, top, open_low=True)
-        self.units = _steps("max_price", top, step)
+        top = number("max_price", top, 0, 1e15, open_low=True)
+        step = top / 100 if step is None else number("step", step, 0, top, open_low=True)
+        self.units = grid_steps("max_price", top, step)
         self.step, self.max_price = step, top
-        self.max_rounds = _count("max_rounds", max_rounds, 1, 1000)
+        self.max_rounds = integer("max_rounds", max_rounds, 1, 1000)
         self.complete_information = bool(complete_information)
         self.messages = bool(messages)
         super().__init__(
@@ -522,11 +488,11 @@ class PersuasionGame(Game):
         buyer_knows_p: bool = True,
         messages: bool = False,
     ) -> None:
-        self.price = _number("price", price, 0, 1e12, open_low=True)
-        self.p = _number("p", p, 0, 1)
-        self.c = _number("c", c, 0, 1)
-        self.v = _number("v", v, 1, 1e6)
-        self.rounds = _count("rounds", rounds, 1, 1000)
+        self.price = number("price", price, 0, 1e12, open_low=True)
+        self.p = number("p", p, 0, 1)
+        self.c = number("c", c, 0, 1)
+        self.v = number("v", v, 1, 1e6)
+        self.rounds = integer("rounds", rounds, 1, 1000)
         self.myopic = bool(myopic)
         self.seller_knows_values = bool(seller_knows_values)
         self.buyer_knows_p = bool(buyer_knows_p)
