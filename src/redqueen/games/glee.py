@@ -105,6 +105,47 @@ class GleeState(State):
         return tuple(self._said)
 
 
+class AlternatingOffersState(GleeState):
+    """Bargaining and negotiation share this shape: in round r (from 1) the proposer
+    (Alice in odd rounds, Bob in even ones) makes an offer on the game's grid, and the
+    other answers with one of ``ANSWERS``; any answer but reject ends the game, and so do
+    ``max_rounds`` rejected offers."""
+
+    ANSWERS: tuple[int, ...] = (ACCEPT, REJECT)
+
+    def __init__(self, game: BargainingGame | NegotiationGame) -> None:
+        super().__init__(game, game.messages)
+        self._units = game.units
+        self._max_rounds = game.max_rounds
+        self._offers: list[int] = []  # one per round: grid units
+        self._ending: int | None = None  # the answer that ended the game (not reject)
+
+    def _awaiting_offer(self) -> bool:
+        return len(self._history) % 2 == 0
+
+    def current_player(self) -> int:
+        if self._ending is not None or len(self._history) >= 2 * self._max_rounds:
+            return TERMINAL
+        proposer = (len(self._history) // 2) % 2
+        return proposer if self._awaiting_offer() else 1 - proposer
+
+    def _legal_actions(self, player: int) -> list[int]:
+        if self._awaiting_offer():
+            return list(range(self._units + 1))
+        return list(self.ANSWERS)
+
+    def _apply_action(self, action: int) -> None:
+        if self._awaiting_offer():
+            self._offers.append(action)
+        elif action != REJECT:
+            self._ending = action
+
+    def information_state_key(self, player: int) -> Hashable:
+        # Perfect information (messages included): the offers, how the game ended, and
+        # the move number (an offer and its answer share a round).
+        return (tuple(self._offers), self._ending, len(self._history), self._message_key())
+
+
 # ---- bargaining ---------------------------------------------------------------------
 
 
@@ -184,35 +225,13 @@ class BargainingGame(Game):
         return own + f" The other player's is {format_number(self.deltas[1 - player])}."
 
 
-class BargainingState(GleeState):
+class BargainingState(AlternatingOffersState):
     def __init__(self, game: BargainingGame) -> None:
-        super().__init__(game, game.messages)
+        super().__init__(game)
         self._g = game
-        self._offers: list[int] = []  # units offered to the responder, one per round
-        self._accepted = False
-
-    def _awaiting_offer(self) -> bool:
-        return len(self._history) % 2 == 0
-
-    def current_player(self) -> int:
-        if self._accepted or len(self._history) >= 2 * self._g.max_rounds:
-            return TERMINAL
-        proposer = (len(self._history) // 2) % 2
-        return proposer if self._awaiting_offer() else 1 - proposer
-
-    def _legal_actions(self, player: int) -> list[int]:
-        if self._awaiting_offer():
-            return list(range(self._g.units + 1))
-        return [ACCEPT, REJECT]
-
-    def _apply_action(self, action: int) -> None:
-        if self._awaiting_offer():
-            self._offers.append(action)
-        elif action == ACCEPT:
-            self._accepted = True
 
     def returns(self) -> list[float]:
-        if not self._accepted:
+        if self._ending != ACCEPT:
             return [0.0, 0.0]
         g = self._g
         r = len(self._offers)  # the round of the accepted offer, from 1
@@ -221,9 +240,6 @@ class BargainingState(GleeState):
         gains[1 - proposer] = self._offers[-1] * g.step
         gains[proposer] = g.money - gains[1 - proposer]
         return [gains[i] * g.deltas[i] ** (r - 1) for i in (0, 1)]
-
-    def information_state_key(self, player: int) -> Hashable:
-        return (tuple(self._offers), self._accepted, len(self._history), self._message_key())
 
     def _action_text(self, player: int, action: int) -> str:
         if self._awaiting_offer():
@@ -247,7 +263,7 @@ class BargainingState(GleeState):
         to_move = self.current_player()
         if to_move == TERMINAL:
             r = self.returns()
-            outcome = "accepted" if self._accepted else "not agreed in time"
+            outcome = "accepted" if self._ending == ACCEPT else "not agreed in time"
             lines.append(
                 f"Game over ({outcome}): Alice gets {format_number(r[0])}, Bob "
                 f"{format_number(r[1])} (after inflation)."
@@ -372,41 +388,18 @@ class NegotiationGame(Game):
         )
 
 
-class NegotiationState(GleeState):
+class NegotiationState(AlternatingOffersState):
+    ANSWERS = (ACCEPT, REJECT, JOHN)
+
     def __init__(self, game: NegotiationGame) -> None:
-        super().__init__(game, game.messages)
+        super().__init__(game)
         self._g = game
-        self._prices: list[int] = []
-        self._ending: int | None = None  # ACCEPT or JOHN once the game has ended by choice
-
-    def _awaiting_offer(self) -> bool:
-        return len(self._history) % 2 == 0
-
-    def current_player(self) -> int:
-        if self._ending is not None or len(self._history) >= 2 * self._g.max_rounds:
-            return TERMINAL
-        proposer = (len(self._history) // 2) % 2
-        return proposer if self._awaiting_offer() else 1 - proposer
-
-    def _legal_actions(self, player: int) -> list[int]:
-        if self._awaiting_offer():
-            return list(range(self._g.units + 1))
-        return [ACCEPT, REJECT, JOHN]
-
-    def _apply_action(self, action: int) -> None:
-        if self._awaiting_offer():
-            self._prices.append(action)
-        elif action != REJECT:
-            self._ending = action
 
     def returns(self) -> list[float]:
         if self._ending != ACCEPT:
             return [0.0, 0.0]
-        price = self._prices[-1] * self._g.step
+        price = self._offers[-1] * self._g.step
         return [price - self._g.values[0], self._g.values[1] - price]
-
-    def information_state_key(self, player: int) -> Hashable:
-        return (tuple(self._prices), self._ending, len(self._history), self._message_key())
 
     def _action_text(self, player: int, action: int) -> str:
         if self._awaiting_offer():
@@ -418,7 +411,7 @@ class NegotiationState(GleeState):
     def observation_text(self, player: int) -> str:
         g = self._g
         lines = [f"Negotiation. You are {g.player_name(player)}. " + g.value_text(player)]
-        for k, units in enumerate(self._prices, start=1):
+        for k, units in enumerate(self._offers, start=1):
             lines.append(
                 f"Round {k}: {NAMES[(k - 1) % 2]} proposed the price "
                 f"{format_number(units * g.step)}."
@@ -437,7 +430,7 @@ class NegotiationState(GleeState):
             lines.append(f"Waiting for {NAMES[to_move]}.")
         elif self._awaiting_offer():
             lines.append(
-                f"Round {len(self._prices) + 1} of {g.max_rounds}: name a price from 0 to "
+                f"Round {len(self._offers) + 1} of {g.max_rounds}: name a price from 0 to "
                 f"{format_number(g.max_price)} in steps of {format_number(g.step)}, for "
                 f"example 'price {format_number(g.step)}'."
             )
