@@ -1,7 +1,7 @@
 """The documented Stable-Baselines3 example (docs/adapters/gymnasium.md): MaskablePPO from
-sb3-contrib trains on a redqueen env as it is. It needs PyTorch, which redqueen does not
-depend on, so CI skips it; run it where sb3-contrib is installed
-(`pip install torch sb3-contrib`)."""
+sb3-contrib trains on a redqueen env as it is. sb3-contrib and PyTorch are test
+dependencies (CI installs the CPU build of torch); elsewhere the test skips when they are
+missing (`pip install torch sb3-contrib`)."""
 
 from __future__ import annotations
 
