@@ -51,6 +51,13 @@ TENSOR_CASES: list[tuple[str, dict[str, Any], int]] = [
         },
         200,
     ),
+    ("trust_game", {"endowment": 4}, 100),
+    ("ultimatum_game", {"amount": 5}, 60),
+    ("public_goods_game", {"players": 3, "endowment": 2, "multiplier": 2, "rounds": 2}, 150),
+    ("bargaining", {"money": 4, "step": 1, "max_rounds": 3}, 200),
+    ("negotiation", {"max_price": 4, "step": 1, "max_rounds": 3}, 200),
+    ("persuasion", {"rounds": 3}, 200),
+    ("persuasion", {"rounds": 3, "myopic": True}, 200),
 ]
 
 

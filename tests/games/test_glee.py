@@ -122,3 +122,17 @@ def test_persuasion_payoffs_and_what_the_buyer_sees() -> None:
 def test_bad_parameters_are_refused(game: str, params: dict[str, float], message: str) -> None:
     with pytest.raises(InvalidParameterError, match=message):
         redqueen.make(game, **params)
+
+
+def test_tensor_views_and_none_with_messages() -> None:
+    bargain = redqueen.make("bargaining", money=4, step=1, max_rounds=2)
+    assert bargain.information_state_tensor_shape() == (2 * 5 + 1 + 2,)
+    state = bargain.new_initial_state()
+    _play(state, "offer 3")
+    t = state.information_state_tensor(1)
+    assert t[3] == 1.0 and t[10] == 1.0 and t.sum() == 2  # offer 3; an answer is awaited
+    _play(state, "accept")
+    t = state.information_state_tensor(0)
+    assert t[3] == 1.0 and t[10] == 0.0 and t[11] == 1.0 and t.sum() == 2
+    with pytest.raises(RedqueenError, match="messages=True has no tensor view"):
+        redqueen.make("bargaining", messages=True).information_state_tensor_shape()

@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 
+import numpy as np
+
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.games.core import (
     SIMULTANEOUS,
@@ -89,6 +91,11 @@ class TrustGame(Game):
     def new_initial_state(self) -> TrustState:
         return TrustState(self)
 
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """Who moves (investor, trustee, nobody), the amount sent and the amount returned,
+        each one-hot over its grid."""
+        return (3 + self.send_steps + 1 + self.max_return_steps + 1,)
+
     def player_name(self, player: int) -> str:
         return ("player 0 (investor)", "player 1 (trustee)")[player]
 
@@ -150,6 +157,16 @@ class TrustState(State):
 
     def information_state_key(self, player: int) -> Hashable:
         return (self._sent, self._returned)
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        g = self._g
+        out = np.zeros(g.information_state_tensor_shape(), dtype=np.float32)
+        out[min(self.current_player(), 2) if self.current_player() >= 0 else 2] = 1.0
+        if self._sent is not None:
+            out[3 + self._sent] = 1.0
+        if self._returned is not None:
+            out[3 + g.send_steps + 1 + self._returned] = 1.0
+        return out
 
     def _action_text(self, player: int, action: int) -> str:
         verb = "send" if player == 0 else "return"
@@ -229,6 +246,10 @@ class UltimatumGame(Game):
     def new_initial_state(self) -> UltimatumState:
         return UltimatumState(self)
 
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """The offer one-hot over its grid, then the answer (accept, reject) one-hot."""
+        return (self.offer_steps + 1 + 2,)
+
     def player_name(self, player: int) -> str:
         return ("player 0 (proposer)", "player 1 (responder)")[player]
 
@@ -274,6 +295,15 @@ class UltimatumState(State):
 
     def information_state_key(self, player: int) -> Hashable:
         return (self._offer, self._answer)
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        g = self._g
+        out = np.zeros(g.information_state_tensor_shape(), dtype=np.float32)
+        if self._offer is not None:
+            out[self._offer] = 1.0
+        if self._answer is not None:
+            out[g.offer_steps + 1 + self._answer] = 1.0
+        return out
 
     def _action_text(self, player: int, action: int) -> str:
         if player == 0:
@@ -370,6 +400,10 @@ class PublicGoodsGame(Game):
     def new_initial_state(self) -> PublicGoodsState:
         return PublicGoodsState(self)
 
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """The seat one-hot, then every round's contributions (one-hot per player)."""
+        return (self.players + self.rounds * self.players * (self.steps + 1),)
+
     def rules_text(self) -> str:
         n, e, m = self.players, format_number(self.endowment), format_number(self.multiplier)
         rounds = "one round" if self.rounds == 1 else f"{self.rounds} rounds"
@@ -414,6 +448,16 @@ class PublicGoodsState(State):
 
     def information_state_key(self, player: int) -> Hashable:
         return (player, tuple(self._rounds))
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        g = self._g
+        out = np.zeros(g.information_state_tensor_shape(), dtype=np.float32)
+        out[player] = 1.0
+        width = g.steps + 1
+        for r, joint in enumerate(self._rounds):
+            for p, a in enumerate(joint):
+                out[g.players + (r * g.players + p) * width + a] = 1.0
+        return out
 
     def _action_text(self, player: int, action: int) -> str:
         return f"contribute {format_number(action * self._g.step)}"

@@ -45,6 +45,8 @@ from __future__ import annotations
 
 from collections.abc import Hashable
 
+import numpy as np
+
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.games.core import (
     CHANCE,
@@ -105,6 +107,17 @@ class GleeState(State):
         return tuple(self._said)
 
 
+def tensor_shape(game: Game, size: int) -> tuple[int, ...]:
+    """The tensor shape of a GLEE game, which has none when messages are on (free text
+    is part of the information state and has no fixed-size encoding)."""
+    if game.params.get("messages"):
+        raise RedqueenError(
+            f"{game.id} with messages=True has no tensor view: the free-text messages are "
+            "part of the information state"
+        )
+    return (size,)
+
+
 class AlternatingOffersState(GleeState):
     """Bargaining and negotiation share this shape: in round r (from 1) the proposer
     (Alice in odd rounds, Bob in even ones) makes an offer on the game's grid, and the
@@ -144,6 +157,23 @@ class AlternatingOffersState(GleeState):
         # Perfect information (messages included): the offers, how the game ended, and
         # the move number (an offer and its answer share a round).
         return (tuple(self._offers), self._ending, len(self._history), self._message_key())
+
+    @classmethod
+    def tensor_size(cls, units: int, max_rounds: int) -> int:
+        return max_rounds * (units + 1) + 1 + len(cls.ANSWERS)
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """Each round's offer one-hot over the grid, whether an answer is awaited, and the
+        answer that ended the game (reject never ends it, so its slot stays 0)."""
+        width = self._units + 1
+        out = np.zeros(self.tensor_size(self._units, self._max_rounds), dtype=np.float32)
+        for r, units in enumerate(self._offers):
+            out[r * width + units] = 1.0
+        base = self._max_rounds * width
+        out[base] = float(len(self._history) % 2 == 1)
+        if self._ending is not None:
+            out[base + 1 + self.ANSWERS.index(self._ending)] = 1.0
+        return out
 
 
 # ---- bargaining ---------------------------------------------------------------------
@@ -198,6 +228,9 @@ class BargainingGame(Game):
 
     def new_initial_state(self) -> BargainingState:
         return BargainingState(self)
+
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        return tensor_shape(self, BargainingState.tensor_size(self.units, self.max_rounds))
 
     def player_name(self, player: int) -> str:
         return f"player {player} ({NAMES[player]})"
@@ -350,6 +383,9 @@ class NegotiationGame(Game):
 
     def new_initial_state(self) -> NegotiationState:
         return NegotiationState(self)
+
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        return tensor_shape(self, NegotiationState.tensor_size(self.units, self.max_rounds))
 
     def player_name(self, player: int) -> str:
         return f"player {player} ({NAMES[player]}, the {('seller', 'buyer')[player]})"
@@ -520,6 +556,10 @@ class PersuasionGame(Game):
     def new_initial_state(self) -> PersuasionState:
         return PersuasionState(self)
 
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        n = self.rounds
+        return tensor_shape(self, 2 + max(7 * n, 3 * (n + 1) + 2))
+
     def player_name(self, player: int) -> str:
         return f"player {player} ({NAMES[player]}, the {('seller', 'buyer')[player]})"
 
@@ -595,6 +635,34 @@ class PersuasionState(GleeState):
             current = tuple(rounds[-1][1:]) if rounds and len(rounds[-1]) < 3 else ()
             return (1, len(rounds), self._sold, self._sold_high, current, self._message_key())
         return (1, seen, self._message_key())
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """The seat (2), then per round: started, quality (2), recommendation (2) and
+        decision (2), each one-hot when the player has seen it. A myopic buyer sees instead
+        the round number, products sold and high-quality ones sold (one-hot each) and the
+        current recommendation."""
+        n = self._g.rounds
+        out = np.zeros(self._g.information_state_tensor_shape(), dtype=np.float32)
+        out[player] = 1.0
+        if player == 1 and self._g.myopic:
+            done = len(self._rounds)
+            out[2 + done] = 1.0
+            out[2 + (n + 1) + self._sold] = 1.0
+            out[2 + 2 * (n + 1) + self._sold_high] = 1.0
+            current = self._rounds[-1] if self._rounds and len(self._rounds[-1]) < 3 else []
+            if len(current) >= 2:
+                out[2 + 3 * (n + 1) + current[1]] = 1.0
+            return out
+        for k, r in enumerate(self._rounds):
+            base = 2 + 7 * k
+            out[base] = 1.0
+            if player == 0 or len(r) == 3:
+                out[base + 1 + r[0]] = 1.0
+            if len(r) >= 2:
+                out[base + 3 + r[1]] = 1.0
+            if len(r) == 3:
+                out[base + 5 + r[2]] = 1.0
+        return out
 
     def _action_text(self, player: int, action: int) -> str:
         if player == 0:
