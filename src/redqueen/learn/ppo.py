@@ -910,7 +910,8 @@ class PPOTrainer:
         return path
 
     def load(self, path: str | Path) -> None:
-        self.load_state_dict(torch.load(Path(path), weights_only=False))
+        # weights_only: a checkpoint is data (tensors, numbers, dicts), never unpickled code
+        self.load_state_dict(torch.load(Path(path), weights_only=True))
 
 
 def play_policies(
