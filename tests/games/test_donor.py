@@ -174,3 +174,26 @@ def test_rules_text_and_check_game() -> None:
     rules = game.rules_text()
     assert "the recipient receives 2 times" in rules and "punish" in rules
     assert check_game(game, n_games=40).games_played == 40
+
+
+def test_tensor_view_encodes_the_donor_view() -> None:
+    game = redqueen.make("donor_game", num_agents=3, rounds=2, trace_depth=1)
+    assert game.information_state_tensor_shape() == (3 * 3 + 5 + 12,)
+    state = game.new_initial_state()
+    state.apply_action(state.parse_action("give 50%"))  # agent 0 gives 5
+    state.apply_action(state.parse_action("give 0%"))  # agent 1 gives nothing
+    donor = state.current_player()
+    view = state.view(donor)
+    assert view.trace, "the recipient has acted: its act is in the trace"
+    t = state.information_state_tensor(donor)
+    assert t[donor] == 1.0 and t[3 + donor] == 1.0 and t[6 + view.recipient] == 1.0
+    assert t[9:14].tolist() == pytest.approx(
+        [2 / 6, 0.0, view.resources / 10, view.recipient_resources / 10, 1.0]
+    )
+    act = view.trace[0].act
+    assert t[14:20].tolist() == pytest.approx(
+        [1.0, float(act.punish), act.fraction, act.amount / 10, act.effect / 10, 0.0]
+    )
+    assert (donor, view.recipient, act.donor, act.fraction) == (2, 0, 0, 0.5)
+    bystander = next(p for p in range(3) if p != donor)
+    assert state.information_state_tensor(bystander)[6:9].sum() == 0.0  # no recipient known

@@ -197,6 +197,15 @@ class DonorGame(Game):
     def new_initial_state(self) -> DonorState:
         return DonorState(self)
 
+    def information_state_tensor_shape(self) -> tuple[int, ...]:
+        """``(3 N + 5 + 12 k,)`` for N agents and trace depth k: see
+        :meth:`DonorState.information_state_tensor`."""
+        return (3 * self.num_players + 5 + 12 * self.trace_depth,)
+
+    def information_state_tensor_bounds(self) -> tuple[float, float]:
+        """Resources are scaled by the endowment and can grow past it: [0, inf)."""
+        return 0.0, math.inf
+
     def player_name(self, player: int) -> str:
         return f"agent {player}"
 
@@ -368,6 +377,42 @@ class DonorState(State):
 
     def information_state_key(self, player: int) -> Hashable:
         return self.view(player)
+
+    def information_state_tensor(self, player: int) -> np.ndarray:
+        """The view (:meth:`view`) as numbers: one-hot seat, donor and recipient (N each;
+        the recipient only when this agent is the donor); acts so far / all acts; round /
+        rounds; own and recipient resources / endowment; 1 if this agent gives now; then
+        per trace entry (most recent first) the act and its recipient's act before it, each
+        as (present, punish, fraction, spent / endowment, effect / endowment, round /
+        rounds)."""
+        game = self._game
+        n, k = game.num_players, game.trace_depth
+        view = self.view(player)
+        out = np.zeros(game.information_state_tensor_shape(), dtype=np.float32)
+        out[view.player] = 1.0
+        if 0 <= view.donor < n:
+            out[n + view.donor] = 1.0
+        if view.recipient is not None:
+            out[2 * n + view.recipient] = 1.0
+        base = 3 * n
+        out[base] = view.step / game.spec.max_game_length
+        out[base + 1] = view.round / game.rounds
+        out[base + 2] = view.resources / game.endowment
+        out[base + 3] = (view.recipient_resources or 0.0) / game.endowment
+        out[base + 4] = float(view.recipient is not None)
+        for i, entry in enumerate(view.trace[:k]):
+            for j, act in enumerate((entry.act, entry.partner_before)):
+                at = base + 5 + 12 * i + 6 * j
+                if act is not None:
+                    out[at : at + 6] = (
+                        1.0,
+                        float(act.punish),
+                        act.fraction,
+                        act.amount / game.endowment,
+                        act.effect / game.endowment,
+                        act.round / game.rounds,
+                    )
+        return out
 
     # ---- text ----------------------------------------------------------------------------
 
