@@ -136,3 +136,28 @@ def test_tensor_views_and_none_with_messages() -> None:
     assert t[3] == 1.0 and t[10] == 0.0 and t[11] == 1.0 and t.sum() == 2
     with pytest.raises(RedqueenError, match="messages=True has no tensor view"):
         redqueen.make("bargaining", messages=True).information_state_tensor_shape()
+
+
+def test_a_myopic_buyer_hears_only_its_own_round() -> None:
+    game = redqueen.make("persuasion", rounds=3, myopic=True, messages=True)
+    state = game.new_initial_state()
+    state.apply_action(1)
+    state.say("round-1 pitch")
+    _play(state, "recommend")
+    state.say("I got burned")
+    _play(state, "buy")
+    state.apply_action(0)
+    state.say("round-2 pitch")
+    _play(state, "recommend")
+    text = state.observation_text(1)
+    assert 'Alice said: "round-2 pitch"' in text
+    assert "round-1 pitch" not in text and "burned" not in text
+    assert "round-1 pitch" not in repr(state.information_state_key(1))
+    assert "round-1 pitch" in repr(state.information_state_key(0))  # the seller remembers
+    full = redqueen.make("persuasion", rounds=3, messages=True).new_initial_state()
+    full.apply_action(1)
+    full.say("round-1 pitch")
+    _play(full, "recommend", "buy")
+    full.apply_action(0)
+    _play(full, "recommend")
+    assert "round-1 pitch" in full.observation_text(1)  # one buyer throughout: it remembers

@@ -123,6 +123,12 @@ def test_cache_replays_a_finished_run_with_no_requests(tmp_path: Path) -> None:
         before = server.answered
         run_recipe(recipe, tmp_path / "b")
         assert server.answered == before
+        # the same model name at another server is another model: no replay from the cache
+        with ScriptedServer("first") as other:
+            run_recipe(
+                parse_recipe(recipe_data(other, temperature=0.7, cache=shared)), tmp_path / "c"
+            )
+            assert other.answered > 0
     assert stored(tmp_path / "a") == stored(tmp_path / "b")
     plays = [[(m, r.returns, r.trajectory) for m, r in stored(d)] for d in (first, tmp_path / "a")]
     assert plays[0] == plays[1]  # the labels differ (cache=...), the matches do not

@@ -100,11 +100,12 @@ class GleeState(State):
         """Every message so far: (player, text), in order."""
         return [(p, t) for p, _, t in self._said]
 
-    def _message_lines(self) -> list[str]:
-        return [f'{NAMES[p]} said: "{t}"' for p, _, t in self._said]
+    def _message_lines(self, since: int = 0) -> list[str]:
+        return [f'{NAMES[p]} said: "{t}"' for p, at, t in self._said if at >= since]
 
-    def _message_key(self) -> tuple[tuple[int, int, str], ...]:
-        return tuple(self._said)
+    def _message_key(self, since: int = 0) -> tuple[tuple[int, int, str], ...]:
+        """The messages attached to moves from move number ``since`` on."""
+        return tuple(m for m in self._said if m[1] >= since)
 
 
 def tensor_shape(game: Game, size: int) -> tuple[int, ...]:
@@ -625,6 +626,11 @@ class PersuasionState(GleeState):
     def returns(self) -> list[float]:
         return list(self._totals)
 
+    def _round_start(self) -> int:
+        """Move number of the current round's chance move: a myopic buyer (new each
+        round) sees only the messages from there on, not earlier buyers' talk."""
+        return 3 * max(len(self._rounds) - 1, 0)
+
     def information_state_key(self, player: int) -> Hashable:
         rounds = self._rounds
         if player == 0:
@@ -633,7 +639,8 @@ class PersuasionState(GleeState):
         seen = tuple(tuple(r if len(r) == 3 else r[1:]) for r in rounds)
         if self._g.myopic:
             current = tuple(rounds[-1][1:]) if rounds and len(rounds[-1]) < 3 else ()
-            return (1, len(rounds), self._sold, self._sold_high, current, self._message_key())
+            since = self._round_start()
+            return (1, len(rounds), self._sold, self._sold_high, current, self._message_key(since))
         return (1, seen, self._message_key())
 
     def information_state_tensor(self, player: int) -> np.ndarray:
@@ -696,7 +703,8 @@ class PersuasionState(GleeState):
                     f"Round {k}: Alice chose '{rec}'; the buyer chose "
                     f"'{self._action_text(1, r[2])}'; the product was {quality} quality."
                 )
-        lines += self._message_lines()
+        myopic_buyer = player == 1 and g.myopic
+        lines += self._message_lines(self._round_start() if myopic_buyer else 0)
         to_move = self.current_player()
         if to_move == TERMINAL:
             lines.append(

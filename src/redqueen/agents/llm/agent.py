@@ -312,6 +312,8 @@ class LLMAgent(Agent):
         )
         params: dict[str, Any] = {
             "backend": self.backend_name,
+            # the server (or model directory): one model name at two servers is two models
+            "server": self.backend.key,
             "temperature": self.temperature,
             "max_tokens": self.max_tokens,
             "seed": seed,
