@@ -204,3 +204,36 @@ def test_tiny_recipes_run_resume_and_report(tmp_path: Path) -> None:
     assert len(cells) == 2 * 3 * 2  # presets x institutions x populations
     greedy = next(c for c in cells if c["population"] == "all_greedy")
     assert greedy["collapse_rate"] == 1.0 and greedy["mean_collapse_round"] == 1.0
+
+
+def test_a_killed_recipe_resumes_without_redoing_or_duplicating(tmp_path: Path) -> None:
+    """Kill after the runs and cells were stored but before the result was: the rerun
+    reuses them and logs no metric twice."""
+    import sqlite3
+
+    donor = tmp_path / "donor.yaml"
+    donor.write_text(
+        "name: d\nkind: donor_evolution\npopulation: [cooperator, defector]\n"
+        "generations: 2\nruns: 2\nnum_agents: 4\nrounds: 3\n"
+    )
+    commons = tmp_path / "commons.yaml"
+    commons.write_text(
+        "name: c\nkind: commons_norms\nrounds: 3\nmatches: 1\npresets: [rich]\n"
+        "institutions: [none]\npopulations: {g: [greedy, greedy]}\n"
+    )
+    runner = CliRunner()
+    for recipe, out in ((donor, tmp_path / "d"), (commons, tmp_path / "c")):
+        first = runner.invoke(app, ["run", str(recipe), "--out", str(out), "--json"])
+        assert first.exit_code == 0, first.output
+        db = out / "run.sqlite"
+        with sqlite3.connect(db) as conn:
+            rows = conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0]
+            conn.execute("DELETE FROM meta WHERE key='result'")  # as if killed just before
+        assert rows > 0
+        again = runner.invoke(app, ["run", str(recipe), "--out", str(out), "--json"])
+        assert again.exit_code == 0, again.output
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT COUNT(*) FROM metrics").fetchone()[0] == rows
+        keep = ("runs", "cells")
+        a, b = json.loads(first.stdout), json.loads(again.stdout)
+        assert [a.get(k) for k in keep] == [b.get(k) for k in keep]

@@ -118,11 +118,18 @@ class DonorEvolutionRecipe(RecipeBase):
             start = time.perf_counter()
             runs: list[list[dict[str, Any]]] = []
             for r in range(self.runs):
+                finished = store.get_meta(f"run/{r}") if store is not None else None
+                if finished is not None:  # a resumed run: this one is stored, metrics logged
+                    runs.append(finished)
+                    continue
                 stats = evolve_donors(
                     self.config_for(r), self.population, on_generation=_tick(progress, r, self)
                 )
                 runs.append([s.to_dict() for s in stats])
                 if store is not None:
+                    # The run first, then its metrics: a kill in between can lose some of
+                    # this run's metric rows, never duplicate them or the run.
+                    store.set_meta(f"run/{r}", _finite(runs[-1]))
                     for s in stats:
                         for key in ("mean_resources", "donation_rate", "cooperation_rate", "gini"):
                             store.log_metric(key, float(getattr(s, key)), step=s.generation, run=r)
@@ -351,9 +358,18 @@ class CommonsNormsRecipe(RecipeBase):
                 for pop in self.populations
             ]
             for k, (preset, inst, pop) in enumerate(grid):
+                stored = store.get_meta(f"cell/{k}") if store is not None else None
+                if stored is not None:  # a resumed run: this cell is stored, metrics logged
+                    cells.append(stored)
+                    if progress is not None:
+                        progress(k + 1, len(grid))
+                    continue
                 cell = self.run_cell(preset, inst, pop)
                 cells.append(cell)
                 if store is not None:
+                    # The cell first, then its metrics: a kill in between can lose some of
+                    # this cell's metric rows, never duplicate them or the cell.
+                    store.set_meta(f"cell/{k}", _finite(cell))
                     for key in ("welfare", "welfare_ratio", "collapse_rate", "gini"):
                         store.log_metric(
                             key, float(cell[key]), step=k, preset=preset, institution=inst,
