@@ -51,6 +51,10 @@ def test_league_elo_is_measured_and_the_run_resumes(tmp_path: Path) -> None:
     assert n == 8 and len(keys) == n * (n - 1) // 2 * 2
     assert [e.to_dict() for e in resumed.elo] == [e.to_dict() for e in whole.elo]
     assert all(e.low < e.elo < e.high and e.games == 2 * (n - 1) for e in whole.elo)
+    with RunStore(tmp_path) as store:  # a finished run, run again, logs its Elo once
+        elo_rows = len(store.metrics("elo"))
+        league(KUHN, config, store)
+        assert len(store.metrics("elo")) == elo_rows
 
 
 def test_league_config_errors() -> None:

@@ -311,8 +311,8 @@ def league(
         if callback is not None and callback(t, curve[-1][1]):
             break
     elo = matches.elo(population.members(0)) if matches is not None else []
-    if store is not None and elo:
-        for e in elo:
+    if store is not None and elo and not any(step == t for step, _ in store.metrics("elo")):
+        for e in elo:  # once per final iteration, also when a finished run is run again
             store.log_metric("elo", e.elo, step=t, member=e.name, low=e.low, high=e.high)
     return LeagueResult(
         game=tree.game_id,
