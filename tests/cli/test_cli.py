@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from redqueen.agents.registry import agent_kinds
 from redqueen.cli import _split_agents, app
 from redqueen.config import RecipeError, load_recipe, parse_recipe
 
@@ -82,7 +83,7 @@ def test_quickstart_recipe_is_valid() -> None:
         ({"name": "x", "game": "chess", "agents": ["random"]}, "game.id: unknown game 'chess'"),
         (
             {"name": "x", "game": "tic_tac_toe", "agents": ["randm", "first"]},
-            "unknown agent: 'randm'; allowed: first, ",
+            "unknown agent: 'randm'; allowed: " + ", ".join(agent_kinds()),
         ),
         (
             {"name": "x", "game": "tic_tac_toe", "agents": ["random", "first"], "gamez": 3},

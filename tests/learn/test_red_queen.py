@@ -114,6 +114,7 @@ def test_each_mutation_changes_what_it_names() -> None:
         parent = gen.new(rng)
     fields = ("opcode", "modifier", "a_mode", "a_value", "b_mode", "b_value")
     for op in MUTATIONS:
+        changed = 0
         for _ in range(30):
             child = gen.mutate(parent, op, rng)
             old, new = parent.instructions, child.instructions
@@ -126,6 +127,7 @@ def test_each_mutation_changes_what_it_names() -> None:
                     if getattr(x, f) != getattr(y, f)
                 ]
                 assert all(f == op for _, f in diffs) and len(diffs) <= 1
+                changed += len(diffs)
             elif op == "delete":
                 assert len(new) == len(old) - 1
                 assert any(new == old[:i] + old[i + 1 :] for i in range(len(old)))
@@ -138,6 +140,8 @@ def test_each_mutation_changes_what_it_names() -> None:
             # The start follows its instruction when lines move before it.
             if op in ("delete", "duplicate", "insert") and len(new) > len(old):
                 assert new[child.start] == old[parent.start]
+        if op in fields:  # a field mutation that never changes its field would be a no-op
+            assert changed > 0, f"{op}: 30 mutations changed nothing"
     with pytest.raises(drq.InvalidParameterError, match="unknown mutation 'swap'; allowed"):
         gen.mutate(parent, "swap", rng)
 

@@ -186,3 +186,10 @@ def test_missing_key_variable_is_a_clear_error_before_the_first_move(
     agent = LLMAgent(model="m", api_key_env="RQ_TEST_NO_SUCH_KEY")
     with pytest.raises(BackendConfigError, match=r"RQ_TEST_NO_SUCH_KEY .* is not set"):
         play_match(redqueen.make("tic_tac_toe"), [agent, FirstLegalAgent()])
+
+
+def test_a_key_pasted_as_api_key_env_is_refused_and_not_echoed() -> None:
+    with pytest.raises(InvalidParameterError, match="NAME of an environment variable") as info:
+        LLMAgent(model="m", base_url="http://127.0.0.1:1/v1", api_key_env="sk-proj-s3cr3t")
+    assert "s3cr3t" not in str(info.value)
+    LLMAgent(model="m", base_url="http://127.0.0.1:1/v1", api_key_env="MY_KEY_1")  # a name

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 import time
 import weakref
@@ -113,6 +114,9 @@ def request_slots(key: str, limit: int) -> asyncio.Semaphore:
 # ---- OpenAI-compatible chat API -------------------------------------------------------
 
 
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+
+
 class OpenAIBackend(Backend):
     """The OpenAI chat-completions API at ``base_url`` (None: OpenAI's own)."""
 
@@ -126,6 +130,12 @@ class OpenAIBackend(Backend):
         max_retries: int = 4,
         backoff: float = 1.0,
     ) -> None:
+        if api_key_env is not None and not _ENV_NAME.fullmatch(str(api_key_env)):
+            # Never echo the value: it is often the key itself, pasted in by mistake.
+            raise InvalidParameterError(
+                "api_key_env must be the NAME of an environment variable (letters, digits "
+                "and _, e.g. OPENAI_API_KEY), not the key itself; the value given is not shown"
+            )
         if timeout <= 0:
             raise InvalidParameterError(f"timeout must be > 0 seconds, got {timeout}")
         if max_retries < 0:
