@@ -46,12 +46,16 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 import numpy as np
 from pydantic import Field, field_validator, model_validator
 
-from redqueen.config import GameConfig, ProgressHook, RecipeBase, RecipeError
+from redqueen.config import GameConfig, ProgressHook, RecipeBase
 from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
 from redqueen.games.core import Game
-from redqueen.games.registry import make
 from redqueen.learn.ppo import PPOConfig, PPOPolicy, PPOTrainer, encoder_for, play_policies
-from redqueen.learn.self_play import MetricLog, _ppo_config, write_learning_report
+from redqueen.learn.self_play import (
+    MetricLog,
+    _ppo_config,
+    ppo_recipe_game,
+    write_learning_report,
+)
 from redqueen.measure.ratings import EloRating, elo_ratings
 from redqueen.play.match import MatchResult
 
@@ -633,14 +637,7 @@ class PBTRecipe(RecipeBase):
         )
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> PBTResult:
-        import torch
-
-        torch.set_num_threads(self.torch_threads)
-        game = make(self.game.id, **self.game.params)
-        try:
-            encoder_for(game)
-        except RedqueenError as err:
-            raise RecipeError(f"game: {err}") from None
+        game = ppo_recipe_game(self.game, self.torch_threads)
         config = self.algorithm_config()
 
         def hook(update: int) -> None:

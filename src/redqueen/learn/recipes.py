@@ -40,10 +40,9 @@ def _game_shorthand(value: Any) -> Any:
     return {"id": value} if isinstance(value, str) else value
 
 
-# ---- PSRO -------------------------------------------------------------------------------
+class _RunsOutcome:
+    """A recipe outcome made of named runs (one per meta-solver, or per method)."""
 
-
-class PSROOutcome:
     def __init__(self, name: str, game: str, results: dict[str, Any], run_dir: Path | None):
         self.name, self.game, self.results, self.run_dir = name, game, results, run_dir
         self.report: Path | None = None
@@ -57,6 +56,11 @@ class PSROOutcome:
             "report": None if self.report is None else str(self.report),
         }
 
+
+# ---- PSRO -------------------------------------------------------------------------------
+
+
+class PSROOutcome(_RunsOutcome):
     def summary_text(self) -> str:
         lines = [f"{self.name}: PSRO on {self.game}"]
         for solver, r in self.results.items():
@@ -143,20 +147,7 @@ class PSRORecipe(RecipeBase):
 # ---- FXP --------------------------------------------------------------------------------
 
 
-class FXPOutcome:
-    def __init__(self, name: str, game: str, results: dict[str, Any], run_dir: Path | None):
-        self.name, self.game, self.results, self.run_dir = name, game, results, run_dir
-        self.report: Path | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "game": self.game,
-            "runs": self.results,
-            "run_dir": None if self.run_dir is None else str(self.run_dir),
-            "report": None if self.report is None else str(self.report),
-        }
-
+class FXPOutcome(_RunsOutcome):
     def summary_text(self) -> str:
         lines = [f"{self.name}: FXP on {self.game}"]
         for label, r in self.results.items():

@@ -445,14 +445,7 @@ class SelfPlayRecipe(RecipeBase):
         )
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> SelfPlayResult:
-        import torch
-
-        torch.set_num_threads(self.torch_threads)
-        game = make(self.game.id, **self.game.params)
-        try:
-            encoder_for(game)
-        except RedqueenError as err:
-            raise RecipeError(f"game: {err}") from None
+        game = ppo_recipe_game(self.game, self.torch_threads)
         config = self.algorithm_config()
 
         def hook(stats: PPOStats) -> None:
@@ -472,6 +465,20 @@ class SelfPlayRecipe(RecipeBase):
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
         return write_learning_report(run_dir, ALGORITHM)
+
+
+def ppo_recipe_game(game: GameConfig, torch_threads: int) -> Game:
+    """The game of a PPO recipe (self-play, PBT), refused at once if PPO has no encoder
+    for it; torch is set to ``torch_threads`` threads."""
+    import torch
+
+    torch.set_num_threads(torch_threads)
+    made = make(game.id, **game.params)
+    try:
+        encoder_for(made)
+    except RedqueenError as err:
+        raise RecipeError(f"game: {err}") from None
+    return made
 
 
 def _ppo_config(values: dict[str, Any]) -> PPOConfig:
