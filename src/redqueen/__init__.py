@@ -17,6 +17,7 @@ from redqueen.games.registry import register_namespace
 register_namespace("openspiel", "redqueen.adapters.openspiel:openspiel_game")
 register_namespace("textarena", "redqueen.adapters.textarena:textarena_game")
 register_agent("policy", "redqueen.solve.policy:PolicyAgent")
+register_agent("ppo", "redqueen.learn.ppo:PPOAgent")
 
 
 def _open_llm_cache(path: object) -> object:

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from redqueen.agents.registry import agent_kinds
 from redqueen.cli import _split_agents, app
-from redqueen.config import RecipeError, load_recipe, parse_recipe
+from redqueen.experiments import RecipeError, load_recipe, parse_recipe
 
 runner = CliRunner()
 ROOT = Path(__file__).resolve().parents[2]
@@ -239,7 +239,7 @@ def test_names_stay_unique() -> None:
     with pytest.raises(RecipeError, match="agent names must be unique"):
         parse_recipe({"name": "x", "game": "tic_tac_toe", "agents": [
             {"kind": "random", "name": "a"}, {"kind": "first", "name": "a"}]})  # fmt: skip
-    from redqueen.experiment import build_agents
+    from redqueen.experiments.tournament import build_agents
 
     recipe = parse_recipe({"name": "x", "game": "tic_tac_toe",
                            "agents": ["random", {"kind": "first", "name": "random"}]})  # fmt: skip

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from redqueen import config
 from redqueen.cli import app
-from redqueen.config import RecipeError, parse_recipe
+from redqueen.experiments import RecipeError, base, parse_recipe
 
 
 @pytest.fixture
 def count_kind(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setitem(config.RECIPE_KINDS, "count", "toy_recipe:CountRecipe")
+    monkeypatch.setitem(base.RECIPE_KINDS, "count", "toy_recipe:CountRecipe")
 
 
 def test_unknown_kind_lists_the_known_ones() -> None:
@@ -46,7 +45,7 @@ def test_run_and_report_dispatch_on_kind(count_kind: None, tmp_path: Path) -> No
 
 
 def test_overrides_set_nested_fields_as_scalars(count_kind: None, tmp_path: Path) -> None:
-    from redqueen.config import apply_overrides
+    from redqueen.experiments import apply_overrides
 
     data = {"name": "x", "llm": {"base_url": "a", "api_key_env": "K"}, "n": 1}
     out = apply_overrides(data, ["llm.base_url=http://h:8/v1", "llm.api_key_env=null", "n=3"])

@@ -19,8 +19,9 @@ from redqueen.agents.social import (
     donor_strategy,
 )
 from redqueen.cli import app
-from redqueen.config import RecipeError, load_recipe, parse_recipe
 from redqueen.errors import InvalidParameterError, UnknownNameError
+from redqueen.experiments import RecipeError, load_recipe, parse_recipe
+from redqueen.experiments.social import best_symmetric_welfare
 from redqueen.games.commons import CommonsGame, CommonsState
 from redqueen.games.donor import DonorGame, DonorState, DonorView
 from redqueen.learn.donor_evolution import (
@@ -31,7 +32,6 @@ from redqueen.learn.donor_evolution import (
     mutate,
 )
 from redqueen.play.match import play_match, replay
-from redqueen.report.social import best_symmetric_welfare
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from redqueen.agents.registry import make_agent
 from redqueen.cli import app
-from redqueen.config import RecipeError, load_recipe, parse_recipe
+from redqueen.experiments import RecipeError, load_recipe, parse_recipe
+from redqueen.experiments.glee import GleeRecipe, measure_match
 from redqueen.games.glee import bargaining, negotiation, persuasion
-from redqueen.learn.glee_recipe import GleeRecipe, measure_match
 from redqueen.play.match import play_match
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from redqueen.config import RecipeError, load_recipe, parse_recipe
+from redqueen.experiments import RecipeError, load_recipe, parse_recipe
 
 RECIPES = Path(__file__).resolve().parents[2] / "recipes"
 

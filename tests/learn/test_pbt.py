@@ -11,8 +11,8 @@ import pytest
 import torch
 
 import redqueen
-from redqueen.config import RecipeError, parse_recipe
 from redqueen.errors import InvalidParameterError, UnknownNameError
+from redqueen.experiments import RecipeError, parse_recipe
 from redqueen.learn.pbt import (
     PBTConfig,
     Prior,
@@ -204,7 +204,7 @@ def test_pbt_recipe_runs_end_to_end_and_writes_its_report(tmp_path: Path) -> Non
 
 
 def test_the_shipped_recipe_is_valid() -> None:
-    from redqueen.config import load_recipe
+    from redqueen.experiments import load_recipe
 
     root = Path(__file__).resolve().parents[2]
     recipe = load_recipe(root / "recipes" / "pbt_connect_four.yaml")

@@ -14,7 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from redqueen.cli import app
-from redqueen.config import RECIPE_KINDS, RecipeError, load_recipe, parse_recipe
+from redqueen.experiments import RECIPE_KINDS, RecipeError, load_recipe, parse_recipe
+from redqueen.experiments.red_queen import RedQueenRecipe, backend_complete
 from redqueen.games.corewar import Warrior, assemble
 from redqueen.learn import red_queen as drq
 from redqueen.learn.red_queen import (
@@ -25,7 +26,6 @@ from redqueen.learn.red_queen import (
     LLMGenerator,
     MutationGenerator,
     RedQueenConfig,
-    RedQueenRecipe,
     code_distance,
     crossover,
     diversity,
@@ -476,7 +476,7 @@ def test_diversity_of_equal_and_different_champions() -> None:
 
 def test_recipe_kind_is_registered_and_recipes_validate(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)  # the recipes name their held-out directory from the root
-    assert RECIPE_KINDS["red_queen"] == "redqueen.learn.red_queen:RedQueenRecipe"
+    assert RECIPE_KINDS["red_queen"] == "redqueen.experiments.red_queen:RedQueenRecipe"
     mutation = load_recipe(ROOT / "recipes" / "drq_mutation.yaml")
     assert isinstance(mutation, RedQueenRecipe) and mutation.generator == "mutation"
     llm = load_recipe(ROOT / "recipes" / "drq_llm.yaml")
@@ -541,11 +541,10 @@ def test_llm_generator_over_http_through_the_llm_backend() -> None:
     """The real HTTP path: the LLM players' backend against the scripted test server,
     which lists no Redcode, so every reply is counted as invalid code, not executed."""
     from redqueen.agents.llm.test_server import ScriptedServer
-    from redqueen.learn.red_queen import openai_complete
 
     config = tiny(rounds=1, initial_population=3, iterations=3)
     with ScriptedServer("first") as server:
-        gen = LLMGenerator(openai_complete(server.url, "scripted", api_key_env=None), config)
+        gen = LLMGenerator(backend_complete(server.url, "scripted", api_key_env=None), config)
         made = [gen.new(np.random.default_rng(k)) for k in range(3)]
         assert server.answered == 3
     assert made == [None, None, None]

@@ -10,8 +10,8 @@ import torch
 
 import redqueen
 from redqueen.agents.minimax import MinimaxAgent
-from redqueen.config import RecipeError, parse_recipe
 from redqueen.errors import InvalidParameterError, UnknownNameError
+from redqueen.experiments import RecipeError, parse_recipe
 from redqueen.learn.ppo import PPOConfig, PPOStats, PPOTrainer
 from redqueen.learn.self_play import SelfPlayConfig, evaluate, self_play
 from redqueen.store.run_store import RunStore
@@ -126,7 +126,7 @@ def test_bad_settings_are_refused_before_anything_runs() -> None:
 
 
 def test_the_shipped_recipe_is_valid() -> None:
-    from redqueen.config import load_recipe
+    from redqueen.experiments import load_recipe
 
     root = Path(__file__).resolve().parents[2]
     recipe = load_recipe(root / "recipes" / "selfplay_tictactoe.yaml")

@@ -15,9 +15,9 @@ from typer.testing import CliRunner
 
 from redqueen.agents.llm.test_server import ScriptedServer
 from redqueen.cli import app
-from redqueen.config import parse_recipe
 from redqueen.errors import RedqueenError
-from redqueen.experiment import run_recipe
+from redqueen.experiments import parse_recipe
+from redqueen.experiments.tournament import run_recipe
 from redqueen.store.llm_cache import LLMStore
 from redqueen.store.run_store import RunStore
 

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from redqueen.agents.llm.test_server import ScriptedServer
-from redqueen.config import RecipeError, load_recipe, parse_recipe
-from redqueen.learn.llm_recipes import PaperOpponent, wilson_interval
+from redqueen.experiments import RecipeError, load_recipe, parse_recipe
+from redqueen.experiments.llm_games import PaperOpponent
+from redqueen.measure.statistics import wilson_interval
 from redqueen.store.llm_cache import LLMStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -67,7 +68,7 @@ def test_paper_opponents_exact_sequences() -> None:
     import numpy as np
 
     from redqueen.agents.core import Agent
-    from redqueen.learn.llm_recipes import paper_game
+    from redqueen.experiments.llm_games import paper_game
     from redqueen.play.match import play_match
 
     def moves(a: Agent, b: Agent, flip: bool, stage: str = "prisoners_dilemma") -> list[Any]:

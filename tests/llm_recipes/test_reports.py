@@ -16,15 +16,14 @@ from typer.testing import CliRunner
 
 from redqueen.agents.llm.test_server import ScriptedServer
 from redqueen.cli import app
-from redqueen.config import parse_recipe
-from redqueen.report.llm_recipes import (
+from redqueen.experiments import parse_recipe
+from redqueen.experiments.llm_games import round_rates, stored_results
+from redqueen.report.llm_games import (
     baselines_table_html,
     fmt,
     match_links,
     rate_cell,
     rates_chart_svg,
-    round_rates,
-    stored_results,
     strategies_html,
 )
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from redqueen.config import parse_recipe
+from redqueen.experiments import parse_recipe
 from redqueen.measure.ratings import EloRating
 from redqueen.report.learning import (
     elo_table_html,

@@ -15,8 +15,8 @@ import pytest
 
 import redqueen
 from redqueen.agents import RandomAgent
-from redqueen.config import parse_recipe
 from redqueen.errors import RedqueenError
+from redqueen.experiments import parse_recipe
 from redqueen.play import MatchResult, ScheduledMatch, play_match, round_robin
 from redqueen.store import RunMismatchError, RunStore
 
@@ -162,7 +162,7 @@ def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(
 
 
 def round_robin_results(recipe: dict[str, object]) -> list[tuple[ScheduledMatch, MatchResult]]:
-    from redqueen.experiment import build_agents
+    from redqueen.experiments.tournament import build_agents
     from redqueen.play.runners import run_matches
 
     parsed = parse_recipe(recipe)

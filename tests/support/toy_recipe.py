@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from redqueen.config import ProgressHook, RecipeBase
+from redqueen.experiments import ProgressHook, RecipeBase
 from redqueen.store.run_store import RunStore
 
 

@@ -23,13 +23,12 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     "first": "redqueen.agents.random_agent:FirstLegalAgent",
     "minimax": "redqueen.agents.minimax:MinimaxAgent",
     "human": "redqueen.agents.human:HumanAgent",
-    # "policy" (redqueen.solve.policy) is registered by redqueen/__init__.py.
-    # learning (issue 4)
-    "ppo": "redqueen.learn.ppo:PPOAgent",
-    # classic strategies (issue 5)
+    # "policy" (redqueen.solve.policy) and "ppo" (redqueen.learn.ppo) are registered by
+    # redqueen/__init__.py, so that this layer never names the layers to its right.
+    # classic strategies
     "strategy": "redqueen.agents.strategies:make_strategy",
     "glee": "redqueen.agents.glee_strategies:GleeAgent",
-    # LLM players (issue 6)
+    # LLM players
     "llm": "redqueen.agents.llm.agent:LLMAgent",
     "llm_predict_first": "redqueen.agents.llm.beliefs:PredictFirstLLMAgent",
 }

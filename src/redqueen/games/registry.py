@@ -64,7 +64,7 @@ _REGISTRY: dict[str, _Entry] = {
     "leduc_poker": _Entry("redqueen.games.leduc_poker:LeducPokerGame", "Leduc hold'em"),
     "tic_tac_toe": _Entry("redqueen.games.tic_tac_toe:TicTacToeGame", "tic-tac-toe"),
     "connect_four": _Entry("redqueen.games.connect_four:ConnectFourGame", "connect four"),
-    # social and economic games (issue 5)
+    # social and economic games
     "bargaining": _Entry(
         "redqueen.games.glee:bargaining", "GLEE alternating-offers bargaining with discounting"
     ),
@@ -92,12 +92,11 @@ _REGISTRY: dict[str, _Entry] = {
         "redqueen.games.economic:public_goods_game",
         "linear public goods game, N players, one-shot or repeated",
     ),
-    # LLM players (issue 6)
+    # games from the LLM papers
     "spiral_negotiation": _Entry(
         "redqueen.games.spiral_negotiation:SpiralNegotiationGame",
         "SPIRAL's simple negotiation: Wood and Gold, opposite valuations, offers, 10 turns",
     ),
-    # Core War (issue 7)
 }
 
 

@@ -15,9 +15,11 @@
   training over PPO learners;
 - ``moran.py``: the Moran process, replicator dynamics on tournaments, the Nowak-May
   lattice; ``donor_evolution.py``: generations of the donor game;
-- ``red_queen.py``: the Digital Red Queen loop for Core War warriors;
-- ``recipes.py``, ``ipd_recipes.py``, ``glee_recipe.py``, ``llm_recipes.py``: the recipe
-  kinds built on them (see ``redqueen.config.RECIPE_KINDS``).
+- ``red_queen.py``: the Digital Red Queen loop for Core War warriors (archive,
+  MAP-Elites, generators, generality and diversity).
+
+The recipe kinds that run these algorithms, store their runs and write their reports
+live in :mod:`redqueen.experiments`.
 
 Import from the modules (``from redqueen.learn.psro import psro, PSROConfig``): the
 package re-exports nothing, because a function named like its module (``psro``,

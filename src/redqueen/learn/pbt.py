@@ -41,25 +41,18 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from pydantic import Field, field_validator, model_validator
 
-from redqueen.config import GameConfig, ProgressHook, RecipeBase
-from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
+from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.games.core import Game
 from redqueen.learn.ppo import PPOConfig, PPOPolicy, PPOTrainer, encoder_for, play_policies
-from redqueen.learn.self_play import (
-    MetricLog,
-    _ppo_config,
-    ppo_recipe_game,
-    write_learning_report,
-)
+from redqueen.learn.self_play import MetricLog
 from redqueen.measure.ratings import EloRating, elo_ratings
 from redqueen.play.match import MatchResult
 
-if TYPE_CHECKING:  # the store is a layer to the right: a run is handed one
+if TYPE_CHECKING:  # a run is handed its store
     from redqueen.store.run_store import RunStore
 
 ALGORITHM = "pbt"
@@ -568,92 +561,3 @@ def _checkpoint(
         for old in previous["trainers"]:
             if old not in names:
                 (directory / old).unlink(missing_ok=True)
-
-
-# ---- the recipe kind ----------------------------------------------------------------------------
-
-
-class PBTRecipe(RecipeBase):
-    """``kind: pbt``: PBT of PPO learners in self-play on one game; see :func:`pbt`.
-    ``priors`` maps each tuned hyperparameter to its ``[low, high]`` log-uniform range;
-    ``ppo`` holds the other :class:`~redqueen.learn.ppo.PPOConfig` fields."""
-
-    resumable_changes: ClassVar[tuple[str, ...]] = ("description", "iterations", "torch_threads")
-
-    kind: Literal["pbt"] = "pbt"
-    game: GameConfig
-    population_size: int = Field(6, ge=2, le=256)
-    iterations: int = Field(60, ge=1, le=1_000_000)
-    ready_every: int = Field(10, ge=1)
-    truncation: float = Field(0.2, gt=0, le=0.5)
-    resample_probability: float = Field(0.25, ge=0, le=1)
-    perturb_factors: list[float] = Field(default_factory=lambda: [0.8, 1.2], min_length=1)
-    priors: dict[str, list[float]] = Field(
-        default_factory=lambda: {k: [p.low, p.high] for k, p in DEFAULT_PRIORS.items()}
-    )
-    eval_games: int = Field(16, ge=1, le=100_000)
-    elo_bootstrap: int = Field(100, ge=0, le=100_000)
-    ppo: dict[str, Any] = Field(default_factory=dict)
-    torch_threads: int = Field(1, ge=1, le=256)
-
-    @field_validator("game", mode="before")
-    @classmethod
-    def _game_shorthand(cls, value: Any) -> Any:
-        return {"id": value} if isinstance(value, str) else value
-
-    @field_validator("ppo")
-    @classmethod
-    def _ppo_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
-        _ppo_config(value)
-        return value
-
-    @model_validator(mode="after")
-    def _valid(self) -> PBTRecipe:
-        try:
-            self.algorithm_config()
-        except RedqueenError as err:
-            raise ValueError(str(err)) from None
-        for name in self.priors:
-            if name in self.ppo:
-                raise ValueError(f"{name} is tuned by PBT (in priors); remove it from ppo")
-        return self
-
-    def algorithm_config(self) -> PBTConfig:
-        for name, bounds in self.priors.items():
-            if len(bounds) != 2:
-                raise InvalidParameterError(f"priors.{name} must be [low, high]; got {bounds}")
-        return PBTConfig(
-            population_size=self.population_size,
-            iterations=self.iterations,
-            ready_every=self.ready_every,
-            truncation=self.truncation,
-            resample_probability=self.resample_probability,
-            perturb_factors=tuple(self.perturb_factors),
-            priors={k: (float(v[0]), float(v[1])) for k, v in self.priors.items()},
-            eval_games=self.eval_games,
-            elo_bootstrap=self.elo_bootstrap,
-            seed=self.seed,
-            ppo=_ppo_config(self.ppo),
-        )
-
-    def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> PBTResult:
-        game = ppo_recipe_game(self.game, self.torch_threads)
-        config = self.algorithm_config()
-
-        def hook(update: int) -> None:
-            if progress is not None:
-                progress(update, config.iterations)
-
-        if out_dir is None:
-            return pbt(game, config, None, hook)
-        from redqueen.store.run_store import RunStore
-
-        with RunStore(out_dir) as store:
-            store.bind_config(self.model_dump(mode="json"), ignore=self.resumable_changes)
-            result = pbt(game, config, store, hook, bind=False)
-        self.write_report(Path(out_dir))
-        return result
-
-    @classmethod
-    def write_report(cls, run_dir: Path) -> Path:
-        return write_learning_report(run_dir, ALGORITHM)

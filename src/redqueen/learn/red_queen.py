@@ -55,7 +55,6 @@ run would (with the built-in generator; an LLM's replies are its own).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import itertools
 import math
@@ -64,15 +63,13 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
-from html import escape
 from multiprocessing import get_context
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from redqueen.config import ProgressHook, RecipeBase
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.games.corewar import assemble, battle
 from redqueen.games.corewar.redcode import (
@@ -84,7 +81,7 @@ from redqueen.games.corewar.redcode import (
     Warrior,
 )
 
-if TYPE_CHECKING:  # the store is a layer to the right: a run is handed one
+if TYPE_CHECKING:  # a run is handed its store
     from redqueen.store.run_store import RunStore
 
 ALGORITHM = "red_queen"
@@ -622,31 +619,6 @@ class LLMGenerator:
         return self._ask(MUTATE_PROMPT.format(source=parent.to_source())), "mutate"
 
 
-def openai_complete(
-    base_url: str,
-    model: str,
-    api_key_env: str | None = "OPENAI_API_KEY",
-    temperature: float = 1.0,
-    max_tokens: int = 2048,
-) -> Complete:
-    """A ``complete`` callable for an OpenAI-compatible chat endpoint, through the LLM
-    players' backend (:class:`redqueen.agents.llm.backends.OpenAIBackend`): the key is
-    read from the environment variable ``api_key_env``; 429s, 5xx replies and timeouts are
-    retried with exponential backoff; a bad key or an unknown model is a clear error."""
-    from redqueen.agents.llm.backends import OpenAIBackend  # only when an LLM run is asked
-
-    backend = OpenAIBackend(model, base_url=base_url, api_key_env=api_key_env)
-    backend.check()
-
-    def complete(messages: Messages) -> str:
-        reply = asyncio.run(
-            backend.complete(messages, temperature=temperature, max_tokens=max_tokens)
-        )
-        return reply.text
-
-    return complete
-
-
 # ---- one round of MAP-Elites --------------------------------------------------------------
 
 
@@ -1139,332 +1111,3 @@ def load_archive(store: RunStore, round: int, run: int = 0) -> list[Elite]:
     if saved is None or settings is None:
         raise RedqueenError(f"{store.dir} has no archive for run {run}, round {round}")
     return [Elite.from_dict(e, settings) for e in saved]
-
-
-# ---- the recipe ---------------------------------------------------------------------------
-
-
-class RedQueenOutcome:
-    """What :meth:`RedQueenRecipe.run` returns: every run's rounds, and the diversity of
-    the runs' champions round by round."""
-
-    def __init__(self, results: list[RedQueenResult], diversity: list[Diversity]) -> None:
-        self.results = results
-        self.diversity = diversity
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "runs": [r.to_dict() for r in self.results],
-            "diversity": [
-                {"round": t, "behavioural": d.behavioural, "code": d.code, "pairs": d.pairs}
-                for t, d in enumerate(self.diversity)
-            ],
-        }
-
-    def summary_text(self) -> str:
-        lines = []
-        for k, result in enumerate(self.results):
-            last = result.rounds[-1]
-            beats = sum(r.beats_all for r in result.rounds[1:])
-            lines.append(
-                f"run {k}: {len(result.rounds) - 1} rounds, final champion fitness "
-                f"{last.champion.fitness:.3f}; champions that beat every earlier one one on "
-                f"one: {beats} of {len(result.rounds) - 1}; invalid warriors: {result.invalid}"
-            )
-            if last.generality is not None:
-                lines.append(
-                    f"  generality of the last champion: beats {last.generality.beaten:.0%} "
-                    f"of held-out warriors, mean score {last.generality.score:.2f}"
-                )
-        if len(self.results) > 1 and self.diversity:
-            d = self.diversity[-1]
-            lines.append(
-                f"diversity across runs (last round): behavioural {d.behavioural:.3f}, "
-                f"code {d.code:.3f}"
-            )
-        return "\n".join(lines)
-
-
-class RedQueenRecipe(RecipeBase, RedQueenConfig):
-    """A DRQ experiment: ``runs`` independent runs (seeds ``seed``, ``seed + 1``, ...)
-    of :func:`red_queen`, their generality against ``held_out`` and their diversity."""
-
-    resumable_changes: ClassVar[tuple[str, ...]] = ("workers", "description")
-
-    kind: Literal["red_queen"] = "red_queen"
-    runs: int = Field(1, ge=1, le=1000, description="Independent runs (seeds seed, seed+1, ...).")
-    workers: int = Field(1, ge=1, le=1024, description="Processes that score candidates.")
-    held_out: str | None = Field(
-        None, description="Directory of *.red warriors for generality (None: not measured)."
-    )
-    generator: Literal["mutation", "llm"] = Field(
-        "mutation", description="Built-in mutation and crossover, or an LLM."
-    )
-    base_url: str | None = Field(None, description="LLM: OpenAI-compatible endpoint URL.")
-    model: str | None = Field(None, description="LLM: model name.")
-    api_key_env: str | None = Field(
-        "OPENAI_API_KEY", description="LLM: environment variable holding the API key."
-    )
-    temperature: float = Field(1.0, ge=0.0, le=2.0, description="LLM: sampling temperature.")
-    max_tokens: int = Field(2048, ge=1, description="LLM: most tokens per reply.")
-
-    @field_validator("held_out")
-    @classmethod
-    def _held_out_exists(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                load_warriors(value)
-            except RedqueenError as err:
-                raise ValueError(str(err)) from None
-        return value
-
-    @model_validator(mode="after")
-    def _llm_fields(self) -> RedQueenRecipe:
-        if self.generator == "llm" and (not self.base_url or not self.model):
-            raise ValueError("generator: llm needs base_url and model")
-        try:
-            BattleSettings.of(self).assemble(self.initial_warrior)
-        except RedqueenError as err:
-            raise ValueError(f"initial_warrior does not assemble: {err}") from None
-        return self
-
-    def loop_config(self, run: int = 0) -> RedQueenConfig:
-        """The :class:`RedQueenConfig` of independent run ``run``."""
-        values = self.model_dump(include=set(RedQueenConfig.model_fields))
-        values["seed"] = self.seed + run
-        return RedQueenConfig.model_validate(values)
-
-    def make_generator(self, config: RedQueenConfig) -> Generator:
-        if self.generator == "mutation":
-            return MutationGenerator(config)
-        assert self.base_url is not None and self.model is not None
-        complete = openai_complete(
-            self.base_url, self.model, self.api_key_env, self.temperature, self.max_tokens
-        )
-        return LLMGenerator(complete, config)
-
-    def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RedQueenOutcome:
-        from redqueen.store.run_store import RunStore
-
-        held = load_warriors(self.held_out, BattleSettings.of(self)) if self.held_out else None
-        total = self.runs * (self.rounds + 1)
-        done = 0
-
-        def tick(_: RoundRecord) -> None:
-            nonlocal done
-            done += 1
-            if progress is not None:
-                progress(done, total)
-
-        store = RunStore(out_dir) if out_dir is not None else None
-        try:
-            if store is not None:
-                store.bind_config(
-                    self.model_dump(mode="json"), ignore=(*self.resumable_changes, "rounds")
-                )
-            results = []
-            for k in range(self.runs):
-                config = self.loop_config(k)
-                if store is not None:
-                    done += len(load_rounds(store, k))
-                result = red_queen(
-                    config, self.make_generator(config), store, k, held, self.workers, tick
-                )
-                results.append(result)
-            div = [
-                diversity(
-                    [r.rounds[t].champion for r in results if len(r.rounds) > t],
-                    self.cycles,
-                    self.coresize,
-                )
-                for t in range(self.rounds + 1)
-            ]
-            if store is not None:
-                store.set_meta(
-                    f"{ALGORITHM}/diversity",
-                    [{"behavioural": d.behavioural, "code": d.code, "pairs": d.pairs} for d in div],
-                )
-                for t, d in enumerate(div):
-                    if d.pairs:
-                        store.log_metric("diversity_behavioural", d.behavioural, step=t)
-                        store.log_metric("diversity_code", d.code, step=t)
-        finally:
-            if store is not None:
-                store.close()
-        return RedQueenOutcome(results, div)
-
-    @classmethod
-    def write_report(cls, run_dir: Path) -> Path:
-        return write_report(run_dir)
-
-
-# ---- the report ---------------------------------------------------------------------------
-
-REPORT_NAME = "report.html"
-
-_CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
-max-width:960px;color:#1b1b1f;padding:0 1rem}
-h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem}
-.sub{color:#666;margin-top:0}table{border-collapse:collapse;width:100%;font-size:.92rem}
-th,td{padding:.35rem .6rem;border-bottom:1px solid #e3e3e8;text-align:right;
-white-space:nowrap}th:first-child,td:first-child{text-align:left}th{background:#f5f5f8}
-pre{background:#f5f5f8;padding:.6rem;overflow-x:auto;font-size:.8rem;text-align:left}
-svg text{font-family:inherit}details summary{cursor:pointer}
-"""
-
-_COLOURS = ("#3568d4", "#d4553a", "#2e9e5b", "#a148c4", "#c49a1b", "#1bb0c4")
-
-
-def _line_chart(series: Mapping[str, Sequence[tuple[int, float]]], label: str) -> str:
-    """An inline SVG line chart of ``{name: [(x, y), ...]}``."""
-    width, height, pad = 720, 260, 44
-    points = [p for s in series.values() for p in s]
-    if not points:
-        return "<p class='sub'>(no data yet)</p>"
-    x_max = max(max(x for x, _ in points), 1)
-    y_lo = min(0.0, min(y for _, y in points))
-    y_hi = max(1.0, max(y for _, y in points))
-
-    def sx(x: float) -> float:
-        return pad + (width - 2 * pad) * x / x_max
-
-    def sy(y: float) -> float:
-        return height - pad - (height - 2 * pad) * (y - y_lo) / (y_hi - y_lo)
-
-    out = [
-        f"<svg viewBox='0 0 {width} {height}' width='100%' role='img' "
-        f"aria-label='{escape(label)}'>",
-        f"<line x1='{pad}' y1='{sy(y_lo):.1f}' x2='{width - pad}' y2='{sy(y_lo):.1f}' "
-        "stroke='#999'/>",
-        f"<line x1='{pad}' y1='{pad}' x2='{pad}' y2='{height - pad}' stroke='#999'/>",
-        f"<text x='{pad - 6}' y='{sy(y_hi) + 4:.1f}' text-anchor='end' font-size='11'>"
-        f"{y_hi:.2f}</text>",
-        f"<text x='{pad - 6}' y='{sy(y_lo) + 4:.1f}' text-anchor='end' font-size='11'>"
-        f"{y_lo:.2f}</text>",
-        f"<text x='{width / 2}' y='{height - 8}' text-anchor='middle' font-size='12'>round</text>",
-        f"<text x='{sx(x_max):.1f}' y='{height - pad + 16}' text-anchor='middle' "
-        f"font-size='11'>{x_max}</text>",
-        f"<text x='{sx(0):.1f}' y='{height - pad + 16}' text-anchor='middle' "
-        "font-size='11'>0</text>",
-    ]
-    for k, (name, pts) in enumerate(series.items()):
-        colour = _COLOURS[k % len(_COLOURS)]
-        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
-        out.append(f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{path}'/>")
-        out += [
-            f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='3' fill='{colour}'/>" for x, y in pts
-        ]
-        out.append(
-            f"<text x='{width - 4}' y='{pad + 14 * k - 20}' text-anchor='end' font-size='11' "
-            f"fill='{colour}'>"
-            f"{escape(name)}</text>"
-        )
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _rounds_table(records: Sequence[RoundRecord]) -> str:
-    rows = [
-        "<table><tr><th>round</th><th>fitness</th><th>processes</th><th>coverage</th>"
-        "<th>cells</th><th>evaluated</th><th>invalid</th><th>beats all earlier</th>"
-        "<th>champion</th></tr>"
-    ]
-    for r in records:
-        c = r.champion
-        beats = "-" if not r.versus else ("yes" if r.beats_all else "no")
-        rows.append(
-            f"<tr><td>{r.round}</td><td>{c.fitness:.3f}</td><td>{c.processes:.1f}</td>"
-            f"<td>{c.coverage:.1f}</td><td>{r.cells}</td><td>{r.evaluated}</td>"
-            f"<td>{r.invalid}</td><td>{beats}</td><td><details><summary>{len(c.warrior)} "
-            f"lines ({escape(c.origin)})</summary><pre>{escape(c.source)}</pre></details>"
-            "</td></tr>"
-        )
-    rows.append("</table>")
-    return "".join(rows)
-
-
-def _generality_table(runs: Sequence[Sequence[RoundRecord]]) -> str:
-    rows = ["<table><tr><th>run</th><th>round</th><th>beaten</th><th>mean score</th></tr>"]
-    for k, records in enumerate(runs):
-        for r in records:
-            if r.generality is not None:
-                rows.append(
-                    f"<tr><td>{k}</td><td>{r.round}</td><td>{r.generality.beaten:.0%}</td>"
-                    f"<td>{r.generality.score:.2f}</td></tr>"
-                )
-    rows.append("</table>")
-    return "".join(rows)
-
-
-def write_report(run_dir: str | Path) -> Path:
-    """Write ``report.html`` for a DRQ run directory from its store; return its path."""
-    import json
-
-    from redqueen.store.run_store import RunStore
-
-    run_dir = Path(run_dir)
-    with RunStore(run_dir) as store:
-        config = store.config()
-        runs: list[list[RoundRecord]] = []
-        for k in range(int(config.get("runs", 1))):
-            runs.append(load_rounds(store, k))
-        div = store.get_meta(f"{ALGORITHM}/diversity") or []
-    title = escape(str(config.get("name", run_dir.name)))
-    fitness = {f"run {k}": [(r.round, r.champion.fitness) for r in rs] for k, rs in enumerate(runs)}
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>redqueen · {title}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{title}</h1>",
-        f"<p class='sub'>{escape(str(config.get('description', '')))}</p>",
-        "<p>Digital Red Queen (Kumar et al. 2026): each round, MAP-Elites evolves a warrior "
-        "against every earlier champion; fitness is the survival share. "
-        f"Generator <b>{escape(str(config.get('generator', '?')))}</b> · core "
-        f"{escape(str(config.get('coresize')))} · {len(runs)} run(s) · seed "
-        f"{escape(str(config.get('seed')))}</p>",
-        "<h2>Champion fitness by round</h2>",
-        "<p class='sub'>Survival share against the earlier champions (round 0: w0 alone).</p>",
-        _line_chart(fitness, "champion fitness by round"),
-    ]
-    if any(r.generality is not None for rs in runs for r in rs):
-        beaten = {
-            f"run {k}": [(r.round, r.generality.beaten) for r in rs if r.generality is not None]
-            for k, rs in enumerate(runs)
-        }
-        parts += [
-            "<h2>Generality</h2>",
-            "<p class='sub'>Fraction of held-out warriors each champion beats one on one, "
-            "and its mean score per battle (3 per win, 1 per tie).</p>",
-            _line_chart(beaten, "fraction of held-out warriors beaten"),
-            _generality_table(runs),
-        ]
-    if len(runs) > 1 and div:
-        curves = {
-            "behavioural": [(t, float(d["behavioural"])) for t, d in enumerate(div)],
-            "code": [(t, float(d["code"])) for t, d in enumerate(div)],
-        }
-        parts += [
-            "<h2>Diversity across runs</h2>",
-            "<p class='sub'>Mean pairwise distance between the runs' champions of each round: "
-            "behavioural (log-scaled processes spawned and memory coverage) and code "
-            "(edit distance over instruction lines, over the longer length).</p>",
-            _line_chart(curves, "diversity across runs by round"),
-            "<table><tr><th>round</th><th>behavioural</th><th>code</th></tr>",
-            *(
-                f"<tr><td>{t}</td><td>{d['behavioural']:.3f}</td><td>{d['code']:.3f}</td></tr>"
-                for t, d in enumerate(div)
-            ),
-            "</table>",
-        ]
-    for k, rs in enumerate(runs):
-        parts += [f"<h2>Champions of run {k}</h2>", _rounds_table(rs)]
-    parts += [
-        "<h2>Config</h2>",
-        f"<pre>{escape(json.dumps(config, indent=2, sort_keys=True))}</pre>",
-        "</body></html>",
-    ]
-    path = run_dir / REPORT_NAME
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(path)
-    return path

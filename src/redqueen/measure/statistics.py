@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from scipy import stats
@@ -75,3 +76,25 @@ class WinDrawLoss:
     def score(self) -> float:
         """Wins plus half the draws, as a fraction of games."""
         return (self.wins + 0.5 * self.draws) / self.games if self.games else math.nan
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
+    """The 95% Wilson score interval of a proportion (NaN bounds when ``n == 0``)."""
+    if n == 0:
+        return (math.nan, math.nan)
+    p = successes / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def rate_with_interval(successes: int, n: int) -> dict[str, Any]:
+    low, high = wilson_interval(successes, n)
+    return {
+        "rate": successes / n if n else None,
+        "low": None if math.isnan(low) else low,
+        "high": None if math.isnan(high) else high,
+        "count": successes,
+        "n": n,
+    }

@@ -69,7 +69,7 @@ def write_report(run_dir: str | Path) -> Path:
             _heat_map(payoffs),
         ]
     if (run_dir / DB_NAME).is_file():
-        from redqueen.report.transcripts import llm_section  # LLM players (issue 6)
+        from redqueen.report.transcripts import llm_section
 
         parts.append(llm_section(run_dir))
     parts += [

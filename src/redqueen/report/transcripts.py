@@ -13,11 +13,72 @@ import html
 from pathlib import Path
 from typing import Any
 
-from redqueen.agents.llm.cli import transcript_text
+from redqueen.errors import RedqueenError
 from redqueen.store.llm_cache import LLMStore
-from redqueen.store.run_store import DB_NAME
+from redqueen.store.run_store import DB_NAME, RunStore
 
 FILE_NAME = "transcripts.html"
+
+
+def transcript_text(run_dir: Path, match: str | None, full: bool = False) -> str:
+    """The readable transcript of one match of a run (``match``: its key or schedule
+    index), or, with ``match`` None, the list of matches that have LLM calls."""
+    db = Path(run_dir) / DB_NAME
+    if not db.is_file():
+        raise RedqueenError(f"{run_dir} is not a run directory (no {DB_NAME})")
+    with RunStore(run_dir) as store:
+        matches = list(store.matches())
+    with LLMStore(db) as calls_store:
+        keys = calls_store.match_keys()
+        if match is None:
+            if not keys:
+                return f"{run_dir}: no LLM calls stored"
+            lines = [f"{run_dir}: matches with LLM calls (redqueen show {run_dir} KEY)"]
+            stored = {m.key: r for m, r in matches}
+            for key in keys:
+                n = len(calls_store.calls(key))
+                state = "" if key in stored else " (not finished)"
+                lines.append(f"  {key}: {n} calls{state}")
+            return "\n".join(lines)
+        by_index = {str(m.index): m.key for m, _ in matches}
+        key = by_index.get(match, match)
+        calls = calls_store.calls(key)
+    if not calls:
+        allowed = ", ".join(keys[:20]) + (" ..." if len(keys) > 20 else "")
+        raise RedqueenError(
+            f"no LLM calls stored for match {match!r} in {run_dir}; matches with calls: "
+            f"{allowed or '(none)'}"
+        )
+    lines = [f"match {key}"]
+    for m, result in matches:
+        if m.key == key:
+            lines.append(f"  seats: {', '.join(result.agents)}")
+            lines.append(f"  returns: {list(result.returns)}")
+            lines.append(f"  invalid moves: {list(result.invalid_moves)}")
+            if result.forfeits:
+                lines.append(f"  forfeits: {list(result.forfeits)}")
+    seen_system: dict[Any, str] = {}
+    for c in calls:
+        flags = " · from cache" if c.cached else ""
+        lines.append("")
+        lines.append(
+            f"── seat {c.seat} ({c.agent}) · call {c.call} · {c.model} · "
+            f"{c.input_tokens} in / {c.output_tokens} out tokens · {c.latency:.3f} s · "
+            f"${c.cost:.6f}{flags}"
+        )
+        for message in c.messages:
+            role, content = message.get("role", "?"), message.get("content", "")
+            if role == "system" and not full:
+                if seen_system.get(c.seat) == content:
+                    lines.append("[system] (as in this seat's first call)")
+                    continue
+                seen_system[c.seat] = content
+            lines.append(f"[{role}]")
+            lines.append(content)
+        lines.append("[reply]")
+        lines.append(c.reply)
+        lines.append(f"=> action {c.action if c.action is not None else '(none: invalid)'}")
+    return "\n".join(lines)
 
 
 def match_anchor(key: str) -> str:

@@ -86,9 +86,10 @@ def set_cache_file_opener(opener: Any) -> None:
 
 
 def open_cache_file(path: Any) -> CallSink:
-    """A :class:`CallSink` on the SQLite file at ``path``."""
+    """A :class:`CallSink` on the SQLite file at ``path``. The opener is registered by
+    ``redqueen/__init__.py``, which Python runs before any module of the package."""
     if not _CACHE_FILE_OPENER:
-        import redqueen  # noqa: F401 - importing the package registers the opener
+        raise RuntimeError("no LLM cache opener is registered; import redqueen first")
     opener: Any = _CACHE_FILE_OPENER[0]
     sink: CallSink = opener(path)
     return sink

@@ -57,14 +57,20 @@ from redqueen.agents.llm.beliefs import (
 from redqueen.agents.llm.context import CallSink, recording
 from redqueen.agents.llm.personas import Persona
 from redqueen.agents.registry import parse_agent
-from redqueen.config import ProgressHook, RecipeBase, RecipeOutcome
 from redqueen.errors import InvalidParameterError, RedqueenError
+from redqueen.experiments.base import ProgressHook, RecipeBase, RecipeOutcome
 from redqueen.games.core import SIMULTANEOUS, Game
 from redqueen.games.registry import make
 from redqueen.games.repeated import RepeatedGame, repeated_game
-from redqueen.measure.statistics import outcome
+from redqueen.measure.statistics import mean_ci, outcome, rate_with_interval
 from redqueen.play.match import MatchResult, aplay_match
 from redqueen.play.schedule import ScheduledMatch, match_seed
+from redqueen.report.llm_games import (
+    write_baselines_report,
+    write_donor_cultural_report,
+    write_repeated_games_report,
+)
+from redqueen.store.run_store import RunStore
 
 # ---- the LLM of a recipe -----------------------------------------------------------------
 
@@ -276,31 +282,6 @@ def _run_jobs(
     return [by_key[j.key] for j in jobs if j.key in by_key], failed
 
 
-# ---- statistics -----------------------------------------------------------------------------
-
-
-def wilson_interval(successes: int, n: int, z: float = 1.959963984540054) -> tuple[float, float]:
-    """The 95% Wilson score interval of a proportion (NaN bounds when ``n == 0``)."""
-    if n == 0:
-        return (math.nan, math.nan)
-    p = successes / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
-
-
-def _rate(successes: int, n: int) -> dict[str, Any]:
-    low, high = wilson_interval(successes, n)
-    return {
-        "rate": successes / n if n else None,
-        "low": None if math.isnan(low) else low,
-        "high": None if math.isnan(high) else high,
-        "count": successes,
-        "n": n,
-    }
-
-
 # ---- repeated games (Akata et al.) ----------------------------------------------------------
 
 PAPER_PD = {"R": 8, "S": 0, "T": 10, "P": 5}
@@ -489,9 +470,16 @@ class RepeatedGamesLLMRecipe(RecipeBase):
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
-        from redqueen.report.llm_recipes import write_repeated_games_report
-
-        return write_repeated_games_report(run_dir)
+        config, results = stored_results(run_dir)
+        groups = summarise_repeated(results, int(config.get("rounds", 10)))[0]["groups"]
+        return write_repeated_games_report(
+            run_dir,
+            config,
+            groups,
+            _points(results),
+            round_rates(results),
+            [r.job_key for r in results],
+        )
 
 
 def summarise_repeated(results: Sequence[JobResult], rounds: int) -> tuple[dict[str, Any], str]:
@@ -540,13 +528,13 @@ def summarise_repeated(results: Sequence[JobResult], rounds: int) -> tuple[dict[
             "variant": variant,
             "matches": len(items),
             "points_per_round": float(np.mean(points)) if points else None,
-            measure: _rate(hits, decisions),
+            measure: rate_with_interval(hits, decisions),
             "invalid_moves": invalid,
         }
         if variant == "predict_first":
             consistency = BeliefConsistency(judged, consistent, unparsed)
             row["belief_consistency"] = consistency.to_dict()
-            row["prediction_accuracy"] = _rate(accuracy_hits, accuracy_n)
+            row["prediction_accuracy"] = rate_with_interval(accuracy_hits, accuracy_n)
         rows.append(row)
         line = (
             f"  {stage} vs {opponent} [{variant}]: {row['points_per_round']:.2f} points/round, "
@@ -680,9 +668,10 @@ class LLMVsBaselinesRecipe(RecipeBase):
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
-        from redqueen.report.llm_recipes import write_baselines_report
-
-        return write_baselines_report(run_dir)
+        config, results = stored_results(run_dir)
+        return write_baselines_report(
+            run_dir, config, baseline_rows(results), [r.job_key for r in results]
+        )
 
 
 def summarise_baselines(results: Sequence[JobResult]) -> tuple[list[dict[str, Any]], str]:
@@ -707,10 +696,10 @@ def summarise_baselines(results: Sequence[JobResult]) -> tuple[list[dict[str, An
             "game": game,
             "opponent": opponent,
             "matches": n,
-            "win": _rate(counts["win"], n),
-            "draw": _rate(counts["draw"], n),
-            "loss": _rate(counts["loss"], n),
-            "invalid": _rate(invalid_matches, n),
+            "win": rate_with_interval(counts["win"], n),
+            "draw": rate_with_interval(counts["draw"], n),
+            "loss": rate_with_interval(counts["loss"], n),
+            "invalid": rate_with_interval(invalid_matches, n),
             "invalid_moves_per_decision": invalid_moves / decisions if decisions else None,
         }
         rows.append(row)
@@ -822,9 +811,8 @@ class DonorCulturalEvolutionRecipe(RecipeBase):
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
-        from redqueen.report.llm_recipes import write_donor_cultural_report
-
-        return write_donor_cultural_report(run_dir)
+        config, history = stored_generations(run_dir)
+        return write_donor_cultural_report(run_dir, config, history)
 
     async def _evolve(self, run: _Run, progress: ProgressHook | None) -> list[dict[str, Any]]:
         made: list[Agent] = []
@@ -915,3 +903,87 @@ def _mean_given(result: MatchResult, levels: int, agents: int) -> float:
         if 0 <= s.player < agents and isinstance(s.action, int) and s.action < levels
     ]
     return float(np.mean(fractions)) if fractions else 0.0
+
+
+# ---- reading a run back for its report ------------------------------------------------------
+
+
+def stored_results(run_dir: str | Path) -> tuple[dict[str, Any], list[JobResult]]:
+    """The run's config and every stored match with its job info and beliefs, in
+    schedule order (what the recipe's ``run`` summarises)."""
+    with RunStore(run_dir) as store:
+        config = store.config()
+        results = []
+        for match, result in store.matches():
+            extra = store.get_meta(f"job:{match.key}", {})
+            beliefs = [BeliefRecord.from_dict(b) for b in extra.get("beliefs", [])]
+            results.append(JobResult(match.key, extra.get("info", {}), result, beliefs))
+    return config, results
+
+
+def round_rates(results: Sequence[JobResult]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
+    """Per (game, opponent, variant) and round: the LLM's cooperation rate (prisoner's
+    dilemma; option ids un-flipped) or the coordination rate (battle of the sexes), as
+    rate dicts with 95% Wilson intervals (as :func:`rate_cell` shows them)."""
+    counts: dict[tuple[str, str, str], list[list[int]]] = {}
+    for r in results:
+        key = (r.info["game"], r.info["opponent"], r.info["variant"])
+        seat, flip = r.info["llm_seat"], r.info["flip"]
+        joint = [s.action for s in r.result.trajectory if s.player == SIMULTANEOUS]
+        per_round = counts.setdefault(key, [])
+        for k, a in enumerate(joint):
+            assert isinstance(a, tuple)
+            while len(per_round) <= k:
+                per_round.append([0, 0])
+            if key[0] == "prisoners_dilemma":
+                per_round[k][0] += (a[seat] ^ flip) == 0
+            else:
+                per_round[k][0] += a[0] == a[1]
+            per_round[k][1] += 1
+    return {
+        key: [rate_with_interval(h, n) for h, n in rows] for key, rows in sorted(counts.items())
+    }
+
+
+def _points(results: Sequence[JobResult]) -> dict[tuple[str, str, str], tuple[Any, Any]]:
+    """Per group: the mean points per round of the LLM and of its opponent, each a
+    :class:`~redqueen.measure.statistics.MeanCI` over matches."""
+    llm: dict[tuple[str, str, str], list[float]] = {}
+    other: dict[tuple[str, str, str], list[float]] = {}
+    for r in results:
+        key = (r.info["game"], r.info["opponent"], r.info["variant"])
+        seat = r.info["llm_seat"]
+        rounds = max(1, sum(1 for s in r.result.trajectory if s.player == SIMULTANEOUS))
+        llm.setdefault(key, []).append(r.result.returns[seat] / rounds)
+        other.setdefault(key, []).append(r.result.returns[1 - seat] / rounds)
+    return {k: (mean_ci(llm[k]), mean_ci(other[k])) for k in llm}
+
+
+def baseline_rows(results: Sequence[JobResult]) -> list[dict[str, Any]]:
+    """:func:`summarise_baselines`'s rows, each with the
+    LLM's forfeit rate added (matches it forfeited, 95% Wilson interval)."""
+    rows, _ = summarise_baselines(results)
+    forfeits: dict[tuple[str, str], int] = {}
+    for r in results:
+        key = (r.info["game"], r.info["opponent"])
+        seat = r.info["llm_seat"]
+        lost = bool(r.result.forfeits and r.result.forfeits[seat])
+        forfeits[key] = forfeits.get(key, 0) + lost
+    for row in rows:
+        row["forfeit"] = rate_with_interval(
+            forfeits[(row["game"], row["opponent"])], row["matches"]
+        )
+    return rows
+
+
+def stored_generations(run_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """The run's config and the records of its finished generations, in order."""
+    with RunStore(run_dir) as store:
+        config = store.config()
+        history = []
+        for g in range(int(config.get("generations", 0))):
+            record = store.get_meta(f"generation/{g}")
+            if record is None:
+                break
+            history.append(record)
+    return config, history

@@ -1,4 +1,6 @@
-"""Running a recipe: build the game and agents, play what is not yet in the run store,
+"""The ``tournament`` recipe kind: a round robin between the listed agents.
+
+Running it: build the game and agents, play what is not yet in the run store,
 write each result as it finishes, then summarise and write the report.
 
 Running the same recipe into the same directory again resumes it: matches already stored
@@ -12,12 +14,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field, field_validator, model_validator
 
 from redqueen.agents.core import Agent
-from redqueen.agents.registry import make_agent
-from redqueen.config import ProgressHook, Recipe
+from redqueen.agents.registry import make_agent, parse_agent_spec
 from redqueen.errors import RedqueenError
+from redqueen.experiments.base import AgentConfig, GameConfig, ProgressHook, RecipeBase
 from redqueen.games.core import Game
 from redqueen.games.registry import make
 from redqueen.measure.ratings import EloRating, elo_ratings
@@ -30,15 +34,77 @@ from redqueen.play.tournament import agent_names
 from redqueen.report.html import write_report
 from redqueen.store.run_store import DB_NAME, RunStore
 
-RESUMABLE_CHANGES = Recipe.resumable_changes
-"""Recipe fields that do not change any result: a run may resume with other values."""
+__all__ = ["RunSummary", "TournamentRecipe", "build_agents", "run_recipe"]
 
-__all__ = ["RESUMABLE_CHANGES", "ProgressHook", "RunSummary", "build_agents", "run_recipe"]
+
+class TournamentRecipe(RecipeBase):
+    """A round-robin tournament (see :func:`redqueen.play.tournament`)."""
+
+    resumable_changes: ClassVar[tuple[str, ...]] = ("workers", "backend", "description")
+
+    kind: Literal["tournament"] = "tournament"
+    game: GameConfig
+    agents: list[AgentConfig] = Field(min_length=1)
+    games_per_pairing: int = Field(10, ge=1, le=1_000_000)
+    workers: int = Field(1, ge=0, le=1024)
+    backend: Literal["inline", "pool", "ray"] | None = None
+    """Where matches run (None: inline for one worker, else a process pool); ``ray``
+    joins ``$RAY_ADDRESS`` or starts a local Ray. Results are the same on all three."""
+    self_play: bool = False
+    on_invalid: Literal["random", "raise"] = "random"
+
+    @field_validator("game", mode="before")
+    @classmethod
+    def _game_shorthand(cls, value: Any) -> Any:
+        return {"id": value} if isinstance(value, str) else value
+
+    @field_validator("agents", mode="before")
+    @classmethod
+    def _agent_shorthand(cls, value: Any) -> Any:
+        if not isinstance(value, list):
+            return value
+        out = []
+        for item in value:
+            if isinstance(item, str):
+                try:
+                    spec = parse_agent_spec(item)
+                except RedqueenError as err:
+                    raise ValueError(str(err)) from None
+                out.append({"kind": spec.kind, "params": spec.params})
+            else:
+                out.append(item)
+        return out
+
+    @model_validator(mode="after")
+    def _enough_agents(self) -> TournamentRecipe:
+        game = make(self.game.id, **self.game.params)
+        for k, a in enumerate(self.agents):
+            try:
+                make_agent(a.kind, **a.params).check_game(game)
+            except RedqueenError as err:
+                raise ValueError(f"agents[{k}] ({a.kind}) cannot play {game.id}: {err}") from None
+        named = [a.name for a in self.agents if a.name]
+        if len(set(named)) != len(named):
+            raise ValueError(f"agent names must be unique; got {named}")
+        players = game.num_players
+        if not self.self_play and len(self.agents) < players:
+            raise ValueError(
+                f"{self.game.id} has {players} seats but only {len(self.agents)} agents are "
+                "listed; add agents or set self_play: true"
+            )
+        return self
+
+    def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RunSummary:
+        return run_recipe(self, out_dir, progress=progress)
+
+    @classmethod
+    def write_report(cls, run_dir: Path) -> Path:
+        return write_report(run_dir)
 
 
 @dataclass
 class RunSummary:
-    recipe: Recipe
+    recipe: TournamentRecipe
     names: list[str]
     standings: list[Standing]
     payoffs: PayoffMatrix
@@ -73,7 +139,7 @@ class RunSummary:
         return "\n".join(lines)
 
 
-def build_agents(recipe: Recipe) -> tuple[list[Agent], list[str]]:
+def build_agents(recipe: TournamentRecipe) -> tuple[list[Agent], list[str]]:
     """The recipe's agents and their display names: the given ``name``, else the spec
     label, made unique with ``#2``, ``#3``... (given names are kept as they are)."""
     agents = [make_agent(a.kind, **a.params) for a in recipe.agents]
@@ -94,7 +160,7 @@ def build_agents(recipe: Recipe) -> tuple[list[Agent], list[str]]:
 
 
 def run_recipe(
-    recipe: Recipe, out_dir: str | Path | None, *, progress: ProgressHook | None = None
+    recipe: TournamentRecipe, out_dir: str | Path | None, *, progress: ProgressHook | None = None
 ) -> RunSummary:
     """Run ``recipe`` into ``out_dir`` (resuming it), or in memory when ``out_dir`` is None."""
     game = make(recipe.game.id, **recipe.game.params)
@@ -113,7 +179,7 @@ def run_recipe(
     try:
         done_keys: set[str] = set()
         if store is not None:
-            store.bind_config(recipe.model_dump(mode="json"), ignore=RESUMABLE_CHANGES)
+            store.bind_config(recipe.model_dump(mode="json"), ignore=recipe.resumable_changes)
             store.record_agents(names, [a.model_dump(mode="json") for a in recipe.agents])
             store.set_meta("scheduled_matches", total)
             done_keys = store.completed_keys()
@@ -131,7 +197,7 @@ def run_recipe(
                 progress(count, total)
 
         todo = [m for m in schedule if m.key not in done_keys]
-        if any(getattr(a, "prefers_async", False) for a in agents):  # LLM players (issue 6)
+        if any(getattr(a, "prefers_async", False) for a in agents):  # LLM players
             finished, failed = _play_async(
                 game, agents, names, todo, out_dir, on_result, recipe.on_invalid
             )
@@ -169,7 +235,7 @@ def run_recipe(
         results = Path(out_dir) / "results.json"
         tmp = results.with_suffix(".json.tmp")
         data = summary.to_dict()
-        if any(getattr(a, "prefers_async", False) for a in agents):  # LLM players (issue 6)
+        if any(getattr(a, "prefers_async", False) for a in agents):  # LLM players
             from redqueen.report.transcripts import write_transcripts
             from redqueen.store.llm_cache import LLMStore
 

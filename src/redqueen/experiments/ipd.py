@@ -1,4 +1,4 @@
-"""Recipe kinds for tournaments and evolution of classic strategies (issue 5):
+"""Recipe kinds for tournaments and evolution of classic strategies:
 
 - ``ipd_tournament``: an Axelrod-style round robin (:mod:`redqueen.play.ipd`); the report
   has the ranking table and the payoff heat map, and, with ``replicator_steps``, the
@@ -24,7 +24,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from redqueen.config import ProgressHook, RecipeBase
+from redqueen.experiments.base import ProgressHook, RecipeBase
 from redqueen.report.html import REPORT_NAME as REPORT
 from redqueen.report.learning import heat_map_svg, line_chart_svg, page_html, write_html
 from redqueen.store.run_store import RunStore

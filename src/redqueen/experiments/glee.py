@@ -53,8 +53,8 @@ from redqueen.agents.glee_strategies import (
     GleeAgent,
     strategy_names,
 )
-from redqueen.config import ProgressHook, RecipeBase
 from redqueen.errors import RedqueenError
+from redqueen.experiments.base import ProgressHook, RecipeBase
 from redqueen.games.core import CHANCE, Game
 from redqueen.games.glee import ACCEPT, BUY, BargainingGame, NegotiationGame, PersuasionGame
 from redqueen.games.registry import make

@@ -22,12 +22,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from redqueen.agents.human import HumanAgent, HumanQuit
-from redqueen.agents.llm import cli as llm_cli
 from redqueen.agents.registry import agent_kinds, parse_agent
-from redqueen.config import RecipeBase, TournamentRecipe, load_recipe, parse_recipe, recipe_model
+from redqueen.cli import llm as llm_cli
+from redqueen.cli.corewar import corewar_app
 from redqueen.errors import InvalidParameterError, RedqueenError
-from redqueen.experiment import RunSummary, run_recipe
-from redqueen.games.corewar.cli import corewar_app
+from redqueen.experiments.base import RecipeBase, load_recipe, parse_recipe, recipe_model
+from redqueen.experiments.tournament import RunSummary, TournamentRecipe, run_recipe
 from redqueen.games.registry import make, parameters, registered, summary
 from redqueen.play.match import play_match, replay
 
@@ -40,7 +40,7 @@ app = typer.Typer(
 # Tables are wide: when output goes to a pipe or file, do not squeeze them into 80 columns.
 out = Console() if sys.stdout.isatty() else Console(width=140)
 err = Console(stderr=True)
-app.add_typer(corewar_app, name="corewar")  # Core War (issue 7)
+app.add_typer(corewar_app, name="corewar")
 
 
 def main() -> None:
@@ -319,7 +319,7 @@ def solve(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """Solve a game with the CFR family; print exploitability by iteration, save the policy."""
-    from redqueen.solve.command import solve_command
+    from redqueen.cli.solve import solve_command
 
     solve_command(
         game,
@@ -348,10 +348,6 @@ def report(
     out.print(f"report: {recipe_model(kind).write_report(run_dir)}")
 
 
-# LLM players (issue 6): the scripted test server and transcripts
+# LLM players: the scripted test server and transcripts
 app.command("serve-scripted")(llm_cli.serve_scripted)
 app.command("show")(llm_cli.show)
-
-
-if __name__ == "__main__":
-    main()

@@ -16,8 +16,8 @@ two-team stag hunt and FXP reaching the global one.
 exact oracle and measured Elo, in the sub-run ``RUN_DIR/league/``.
 
 Each writes the learning report (:mod:`redqueen.report.learning`) at the end of a run and
-on ``redqueen report RUN_DIR``; the store and the report are imported inside the methods
-(they are layers to the right of ``learn``).
+on ``redqueen report RUN_DIR``. The algorithms, the store and the report are imported
+inside the methods, so that reading a recipe imports none of them.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from redqueen.config import GameConfig, ProgressHook, RecipeBase
+from redqueen.experiments.base import GameConfig, ProgressHook, RecipeBase
 
 MetaSolver = Literal["uniform", "nash", "prd", "alpha_rank"]
 _DEFAULT_SOLVERS: list[MetaSolver] = ["uniform", "nash"]

@@ -1,8 +1,8 @@
-"""The HTML reports of the LLM recipe kinds (:mod:`redqueen.learn.llm_recipes`).
+"""The HTML reports of the LLM recipe kinds (:mod:`redqueen.experiments.llm_games`).
 
-One self-contained page per run (inline CSS and SVG, no scripts, no network), rebuilt
-from the run's store, so ``redqueen report RUN`` works on a finished run and on one that
-is still going or was killed:
+One self-contained page per run (inline CSS and SVG, no scripts, no network), rendered
+from the summaries the experiment computes from the run's store, so ``redqueen report
+RUN`` works on a finished run and on one that is still going or was killed:
 
 - ``repeated_games_llm`` (Akata et al., "Playing repeated games with large language
   models", arXiv:2305.16867): per game, the LLM's cooperation rate (prisoner's dilemma)
@@ -20,8 +20,8 @@ is still going or was killed:
 Every page ends with :func:`redqueen.report.transcripts.llm_section`: tokens, latency
 and cost per agent and for the run, and the link to ``transcripts.html``. The numbers
 are computed by the same summaries that write ``results.json``
-(:func:`~redqueen.learn.llm_recipes.summarise_repeated`,
-:func:`~redqueen.learn.llm_recipes.summarise_baselines`), so the two agree. Model
+(:func:`~redqueen.experiments.llm_games.summarise_repeated`,
+:func:`~redqueen.experiments.llm_games.summarise_baselines`), so the two agree. Model
 output is data: every string from a model, a config or a match key is escaped.
 """
 
@@ -34,19 +34,10 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from redqueen.agents.llm.beliefs import BeliefRecord
-from redqueen.games.core import SIMULTANEOUS
-from redqueen.learn.llm_recipes import (
-    JobResult,
-    _rate,
-    summarise_baselines,
-    summarise_repeated,
-)
-from redqueen.measure.statistics import mean_ci
+from redqueen.measure.statistics import MeanCI
 from redqueen.report.learning import CSS, PALETTE, line_chart_svg, write_html
 from redqueen.report.transcripts import FILE_NAME as TRANSCRIPTS
 from redqueen.report.transcripts import llm_section, match_anchor
-from redqueen.store.run_store import RunStore
 
 REPORT_NAME = "report.html"
 
@@ -55,19 +46,6 @@ OUTCOMES = ("win", "draw", "loss", "invalid", "forfeit")
 
 
 # ---- reading a run back -----------------------------------------------------------------
-
-
-def stored_results(run_dir: str | Path) -> tuple[dict[str, Any], list[JobResult]]:
-    """The run's config and every stored match with its job info and beliefs, in
-    schedule order (what the recipe's ``run`` summarises)."""
-    with RunStore(run_dir) as store:
-        config = store.config()
-        results = []
-        for match, result in store.matches():
-            extra = store.get_meta(f"job:{match.key}", {})
-            beliefs = [BeliefRecord.from_dict(b) for b in extra.get("beliefs", [])]
-            results.append(JobResult(match.key, extra.get("info", {}), result, beliefs))
-    return config, results
 
 
 # ---- formatting -----------------------------------------------------------------------------
@@ -142,42 +120,6 @@ def _page(
 # ---- repeated games ---------------------------------------------------------------------------
 
 
-def round_rates(results: Sequence[JobResult]) -> dict[tuple[str, str, str], list[dict[str, Any]]]:
-    """Per (game, opponent, variant) and round: the LLM's cooperation rate (prisoner's
-    dilemma; option ids un-flipped) or the coordination rate (battle of the sexes), as
-    rate dicts with 95% Wilson intervals (as :func:`rate_cell` shows them)."""
-    counts: dict[tuple[str, str, str], list[list[int]]] = {}
-    for r in results:
-        key = (r.info["game"], r.info["opponent"], r.info["variant"])
-        seat, flip = r.info["llm_seat"], r.info["flip"]
-        joint = [s.action for s in r.result.trajectory if s.player == SIMULTANEOUS]
-        per_round = counts.setdefault(key, [])
-        for k, a in enumerate(joint):
-            assert isinstance(a, tuple)
-            while len(per_round) <= k:
-                per_round.append([0, 0])
-            if key[0] == "prisoners_dilemma":
-                per_round[k][0] += (a[seat] ^ flip) == 0
-            else:
-                per_round[k][0] += a[0] == a[1]
-            per_round[k][1] += 1
-    return {key: [_rate(h, n) for h, n in rows] for key, rows in sorted(counts.items())}
-
-
-def _points(results: Sequence[JobResult]) -> dict[tuple[str, str, str], tuple[Any, Any]]:
-    """Per group: the mean points per round of the LLM and of its opponent, each a
-    :class:`~redqueen.measure.statistics.MeanCI` over matches."""
-    llm: dict[tuple[str, str, str], list[float]] = {}
-    other: dict[tuple[str, str, str], list[float]] = {}
-    for r in results:
-        key = (r.info["game"], r.info["opponent"], r.info["variant"])
-        seat = r.info["llm_seat"]
-        rounds = max(1, sum(1 for s in r.result.trajectory if s.player == SIMULTANEOUS))
-        llm.setdefault(key, []).append(r.result.returns[seat] / rounds)
-        other.setdefault(key, []).append(r.result.returns[1 - seat] / rounds)
-    return {k: (mean_ci(llm[k]), mean_ci(other[k])) for k in llm}
-
-
 def _ci_cell(ci: Any) -> str:
     if ci.n == 0:
         return "–"
@@ -188,7 +130,7 @@ def _ci_cell(ci: Any) -> str:
 
 def repeated_table_html(groups: Sequence[Mapping[str, Any]], points: Mapping[Any, Any]) -> str:
     """The summary table of ``repeated_games_llm``: one row per (game, opponent,
-    variant) of :func:`~redqueen.learn.llm_recipes.summarise_repeated`."""
+    variant) of :func:`~redqueen.experiments.llm_games.summarise_repeated`."""
     rows = []
     for g in groups:
         key = (g["game"], g["opponent"], g["variant"])
@@ -229,17 +171,24 @@ def repeated_table_html(groups: Sequence[Mapping[str, Any]], points: Mapping[Any
     return table_html(head, rows)
 
 
-def write_repeated_games_report(run_dir: str | Path) -> Path:
-    """Write the ``repeated_games_llm`` report into ``run_dir``; return its path."""
+def write_repeated_games_report(
+    run_dir: str | Path,
+    config: Mapping[str, Any],
+    groups: Sequence[Mapping[str, Any]],
+    points: Mapping[tuple[str, str, str], tuple[MeanCI, MeanCI]],
+    per_round: Mapping[tuple[str, str, str], Sequence[Mapping[str, Any]]],
+    keys: Sequence[str],
+) -> Path:
+    """Write the ``repeated_games_llm`` report into ``run_dir``; return its path.
+    ``groups``: the rows of the recipe's summary; ``points``: per group, the mean points
+    per round of the LLM and of its opponent; ``per_round``: per group, the rate of each
+    round (rate dicts as :func:`rate_cell` shows them); ``keys``: the stored matches."""
     run_dir = Path(run_dir)
-    config, results = stored_results(run_dir)
     rounds = int(config.get("rounds", 10))
     sections: list[tuple[str, str]] = []
-    if not results:
+    if not keys:
         sections.append(("Results", "<p>No matches yet.</p>"))
     else:
-        summary, _ = summarise_repeated(results, rounds)
-        points = _points(results)
         sections.append(
             (
                 "Per opponent and variant",
@@ -247,10 +196,9 @@ def write_repeated_games_report(run_dir: str | Path) -> Path:
                 "interval. Cooperation: the LLM's cooperative moves among its decisions "
                 "(prisoner's dilemma); coordination: rounds in which both chose the same "
                 "option (battle of the sexes); 95% Wilson intervals.</p>"
-                + repeated_table_html(summary["groups"], points),
+                + repeated_table_html(groups, points),
             )
         )
-        per_round = round_rates(results)
         for stage in dict.fromkeys(k[0] for k in per_round):
             measure = "cooperation" if stage == "prisoners_dilemma" else "coordination"
             series = {
@@ -264,31 +212,15 @@ def write_repeated_games_report(run_dir: str | Path) -> Path:
             chart += "<p class='sub'>One line per opponent and variant (predict: the model first "
             chart += "predicts the other player's move).</p>"
             sections.append((f"{stage}: {measure} rate per round", chart))
-        keys = [r.job_key for r in results]
         sections.append(("Matches", match_links(keys)))
     subtitle = (
-        f"repeated games with an LLM (Akata et al.) · {len(results)} matches stored · "
+        f"repeated games with an LLM (Akata et al.) · {len(keys)} matches stored · "
         f"{rounds} rounds · seed {config.get('seed', '')}"
     )
     return _page(run_dir, config, subtitle, sections)
 
 
 # ---- LLM against baselines ----------------------------------------------------------------------
-
-
-def baseline_rows(results: Sequence[JobResult]) -> list[dict[str, Any]]:
-    """:func:`~redqueen.learn.llm_recipes.summarise_baselines`'s rows, each with the
-    LLM's forfeit rate added (matches it forfeited, 95% Wilson interval)."""
-    rows, _ = summarise_baselines(results)
-    forfeits: dict[tuple[str, str], int] = {}
-    for r in results:
-        key = (r.info["game"], r.info["opponent"])
-        seat = r.info["llm_seat"]
-        lost = bool(r.result.forfeits and r.result.forfeits[seat])
-        forfeits[key] = forfeits.get(key, 0) + lost
-    for row in rows:
-        row["forfeit"] = _rate(forfeits[(row["game"], row["opponent"])], row["matches"])
-    return rows
 
 
 def baselines_table_html(rows: Sequence[Mapping[str, Any]]) -> str:
@@ -363,11 +295,16 @@ def rates_chart_svg(rows: Sequence[Mapping[str, Any]], width: int = 720) -> str:
     return "".join(out)
 
 
-def write_baselines_report(run_dir: str | Path) -> Path:
-    """Write the ``llm_vs_baselines`` report into ``run_dir``; return its path."""
+def write_baselines_report(
+    run_dir: str | Path,
+    config: Mapping[str, Any],
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+) -> Path:
+    """Write the ``llm_vs_baselines`` report into ``run_dir``; return its path. ``rows``:
+    per game and opponent, the LLM's rates (rate dicts, :data:`OUTCOMES`); ``keys``: the
+    stored matches."""
     run_dir = Path(run_dir)
-    config, results = stored_results(run_dir)
-    rows = baseline_rows(results)
     sections: list[tuple[str, str]] = [
         (
             "Rates with 95% Wilson intervals",
@@ -377,28 +314,15 @@ def write_baselines_report(run_dir: str | Path) -> Path:
         ),
         ("Chart", rates_chart_svg(rows)),
     ]
-    if results:
-        sections.append(("Matches", match_links([r.job_key for r in results])))
+    if keys:
+        sections.append(("Matches", match_links(keys)))
     subtitle = (
-        f"an LLM against baselines · {len(results)} matches stored · seed {config.get('seed', '')}"
+        f"an LLM against baselines · {len(keys)} matches stored · seed {config.get('seed', '')}"
     )
     return _page(run_dir, config, subtitle, sections)
 
 
 # ---- donor game, cultural evolution --------------------------------------------------------------
-
-
-def stored_generations(run_dir: str | Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The run's config and the records of its finished generations, in order."""
-    with RunStore(run_dir) as store:
-        config = store.config()
-        history = []
-        for g in range(int(config.get("generations", 0))):
-            record = store.get_meta(f"generation/{g}")
-            if record is None:
-                break
-            history.append(record)
-    return config, history
 
 
 def strategies_html(history: Sequence[Mapping[str, Any]]) -> str:
@@ -425,10 +349,12 @@ def strategies_html(history: Sequence[Mapping[str, Any]]) -> str:
     return "".join(out)
 
 
-def write_donor_cultural_report(run_dir: str | Path) -> Path:
-    """Write the ``donor_cultural_evolution`` report into ``run_dir``; return its path."""
+def write_donor_cultural_report(
+    run_dir: str | Path, config: Mapping[str, Any], history: Sequence[Mapping[str, Any]]
+) -> Path:
+    """Write the ``donor_cultural_evolution`` report into ``run_dir``; return its path.
+    ``history``: the records of the finished generations, in order."""
     run_dir = Path(run_dir)
-    config, history = stored_generations(run_dir)
     sections: list[tuple[str, str]] = []
     if not history:
         sections.append(("Generations", "<p>No generation finished yet.</p>"))

@@ -1,6 +1,6 @@
 """Recipes: experiments written as YAML and validated before anything runs.
 
-A recipe names a game, a list of agents and how they meet::
+A recipe names its ``kind`` and the fields of that kind, for example a tournament::
 
     name: quickstart
     kind: tournament
@@ -14,11 +14,13 @@ A recipe names a game, a list of agents and how they meet::
 A wrong field or value is reported with the field's path and what is allowed, before any
 match is played. YAML is read with ``safe_load``; nothing in a recipe is evaluated.
 
-Other kinds of experiment (PSRO, evolution, Core War hills, ...) are recipe kinds: a
-pydantic model that subclasses :class:`RecipeBase` and implements ``run`` (and, if its run
-directory has a report, ``write_report``). :data:`RECIPE_KINDS` maps each kind to the
-model's import path, imported only when a recipe of that kind is read, so that reading
-a tournament recipe never imports torch, ray or numba.
+Each recipe kind is a pydantic model that subclasses :class:`RecipeBase` and implements
+``run`` (and, if its run directory has a report, ``write_report``); it lives in its own
+module of :mod:`redqueen.experiments`. :data:`RECIPE_KINDS` maps each kind to the model's
+import path, imported only when a recipe of that kind is read, so that reading a
+tournament recipe never imports torch, ray or numba. This module also holds the config
+models recipes share (:class:`GameConfig`, :class:`AgentConfig`), reading and validation
+(:func:`load_recipe`, :func:`parse_recipe`) and ``--set`` overrides.
 """
 
 from __future__ import annotations
@@ -27,12 +29,12 @@ import copy
 import importlib
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, ClassVar, Literal, Protocol
+from typing import Any, ClassVar, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from redqueen.agents.registry import agent_kinds, make_agent, parse_agent_spec
+from redqueen.agents.registry import agent_kinds, make_agent
 from redqueen.errors import RedqueenError
 from redqueen.games.registry import make, namespaces, registered
 
@@ -54,26 +56,22 @@ class RecipeOutcome(Protocol):
 
 
 RECIPE_KINDS: dict[str, str] = {
-    "tournament": "redqueen.config:TournamentRecipe",
-    # learning (issue 4): add "kind": "module:Model" lines here
-    "self_play": "redqueen.learn.self_play:SelfPlayRecipe",
-    "pbt": "redqueen.learn.pbt:PBTRecipe",
-    "psro": "redqueen.learn.recipes:PSRORecipe",
-    "fxp": "redqueen.learn.recipes:FXPRecipe",
-    "league": "redqueen.learn.recipes:LeagueRecipe",
-    # social and economic games (issue 5)
-    "donor_evolution": "redqueen.report.social:DonorEvolutionRecipe",
-    "commons_norms": "redqueen.report.social:CommonsNormsRecipe",
-    "ipd_tournament": "redqueen.learn.ipd_recipes:IPDTournamentRecipe",
-    "moran": "redqueen.learn.ipd_recipes:MoranRecipe",
-    "population": "redqueen.learn.ipd_recipes:PopulationRecipe",
-    "glee": "redqueen.learn.glee_recipe:GleeRecipe",
-    # LLM players (issue 6)
-    "repeated_games_llm": "redqueen.learn.llm_recipes:RepeatedGamesLLMRecipe",
-    "donor_cultural_evolution": "redqueen.learn.llm_recipes:DonorCulturalEvolutionRecipe",
-    "llm_vs_baselines": "redqueen.learn.llm_recipes:LLMVsBaselinesRecipe",
-    # Core War (issue 7)
-    "red_queen": "redqueen.learn.red_queen:RedQueenRecipe",
+    "tournament": "redqueen.experiments.tournament:TournamentRecipe",
+    "self_play": "redqueen.experiments.self_play:SelfPlayRecipe",
+    "pbt": "redqueen.experiments.pbt:PBTRecipe",
+    "psro": "redqueen.experiments.psro_fxp_league:PSRORecipe",
+    "fxp": "redqueen.experiments.psro_fxp_league:FXPRecipe",
+    "league": "redqueen.experiments.psro_fxp_league:LeagueRecipe",
+    "donor_evolution": "redqueen.experiments.social:DonorEvolutionRecipe",
+    "commons_norms": "redqueen.experiments.social:CommonsNormsRecipe",
+    "ipd_tournament": "redqueen.experiments.ipd:IPDTournamentRecipe",
+    "moran": "redqueen.experiments.ipd:MoranRecipe",
+    "population": "redqueen.experiments.ipd:PopulationRecipe",
+    "glee": "redqueen.experiments.glee:GleeRecipe",
+    "repeated_games_llm": "redqueen.experiments.llm_games:RepeatedGamesLLMRecipe",
+    "donor_cultural_evolution": "redqueen.experiments.llm_games:DonorCulturalEvolutionRecipe",
+    "llm_vs_baselines": "redqueen.experiments.llm_games:LLMVsBaselinesRecipe",
+    "red_queen": "redqueen.experiments.red_queen:RedQueenRecipe",
 }
 """Each recipe kind and the import path of its model (a :class:`RecipeBase` subclass)."""
 
@@ -151,78 +149,6 @@ class AgentConfig(BaseModel):
         except RedqueenError as err:
             raise ValueError(str(err)) from None
         return self
-
-
-class TournamentRecipe(RecipeBase):
-    """A round-robin tournament (see :func:`redqueen.play.tournament`)."""
-
-    resumable_changes: ClassVar[tuple[str, ...]] = ("workers", "backend", "description")
-
-    kind: Literal["tournament"] = "tournament"
-    game: GameConfig
-    agents: list[AgentConfig] = Field(min_length=1)
-    games_per_pairing: int = Field(10, ge=1, le=1_000_000)
-    workers: int = Field(1, ge=0, le=1024)
-    backend: Literal["inline", "pool", "ray"] | None = None
-    """Where matches run (None: inline for one worker, else a process pool); ``ray``
-    joins ``$RAY_ADDRESS`` or starts a local Ray. Results are the same on all three."""
-    self_play: bool = False
-    on_invalid: Literal["random", "raise"] = "random"
-
-    @field_validator("game", mode="before")
-    @classmethod
-    def _game_shorthand(cls, value: Any) -> Any:
-        return {"id": value} if isinstance(value, str) else value
-
-    @field_validator("agents", mode="before")
-    @classmethod
-    def _agent_shorthand(cls, value: Any) -> Any:
-        if not isinstance(value, list):
-            return value
-        out = []
-        for item in value:
-            if isinstance(item, str):
-                try:
-                    spec = parse_agent_spec(item)
-                except RedqueenError as err:
-                    raise ValueError(str(err)) from None
-                out.append({"kind": spec.kind, "params": spec.params})
-            else:
-                out.append(item)
-        return out
-
-    @model_validator(mode="after")
-    def _enough_agents(self) -> TournamentRecipe:
-        game = make(self.game.id, **self.game.params)
-        for k, a in enumerate(self.agents):
-            try:
-                make_agent(a.kind, **a.params).check_game(game)
-            except RedqueenError as err:
-                raise ValueError(f"agents[{k}] ({a.kind}) cannot play {game.id}: {err}") from None
-        named = [a.name for a in self.agents if a.name]
-        if len(set(named)) != len(named):
-            raise ValueError(f"agent names must be unique; got {named}")
-        players = game.num_players
-        if not self.self_play and len(self.agents) < players:
-            raise ValueError(
-                f"{self.game.id} has {players} seats but only {len(self.agents)} agents are "
-                "listed; add agents or set self_play: true"
-            )
-        return self
-
-    def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RecipeOutcome:
-        from redqueen.experiment import run_recipe
-
-        return run_recipe(self, out_dir, progress=progress)
-
-    @classmethod
-    def write_report(cls, run_dir: Path) -> Path:
-        from redqueen.report.html import write_report
-
-        return write_report(run_dir)
-
-
-Recipe = TournamentRecipe
 
 
 def recipe_kinds() -> list[str]:

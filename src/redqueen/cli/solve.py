@@ -1,7 +1,8 @@
 """The work behind ``redqueen solve GAME``: run a CFR-family solver, show the learning
 curve, save the average policy.
 
-Kept free of typer so it can be called (and tested) directly; ``cli.py`` wraps it. The
+Kept free of typer so it can be called (and tested) directly; the ``solve`` command in
+:mod:`redqueen.cli` wraps it. The
 saved policy plays with the ``policy`` agent kind: ``--agents policy:path=FILE``.
 """
 

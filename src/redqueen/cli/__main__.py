@@ -1,0 +1,5 @@
+"""``python -m redqueen.cli``: the ``redqueen`` command."""
+
+from redqueen.cli import main
+
+main()
