@@ -23,8 +23,6 @@ from redqueen.learn.pbt import (
 from redqueen.learn.ppo import PPOConfig
 from redqueen.store.run_store import RunStore
 
-torch.set_num_threads(1)
-
 PRIORS = {"learning_rate": Prior(1e-4, 1e-2), "ent_coef": Prior(1e-3, 0.1)}
 
 

@@ -24,8 +24,6 @@ from redqueen.learn.ppo import (
 )
 from redqueen.play.match import play_match
 
-torch.set_num_threads(1)
-
 GAMES = [
     ("tic_tac_toe", {}),
     ("connect_four", {}),

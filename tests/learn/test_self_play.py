@@ -16,8 +16,6 @@ from redqueen.learn.ppo import PPOConfig, PPOStats, PPOTrainer
 from redqueen.learn.self_play import SelfPlayConfig, evaluate, self_play
 from redqueen.store.run_store import RunStore
 
-torch.set_num_threads(1)
-
 METRICS = ("train/mean_return", "train/entropy", "env_steps", "eval/draw_rate", "eval/loss_rate")
 
 
