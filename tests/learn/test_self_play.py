@@ -81,10 +81,10 @@ def test_latest_and_uniform_samplers_train_differently() -> None:
 def test_no_policy_beats_a_perfect_minimax_player_at_tic_tac_toe() -> None:
     game = redqueen.make("tic_tac_toe")
     trainer = PPOTrainer(game, PPOConfig(num_envs=4), seed=0)
-    result = evaluate(game, trainer.policy(), MinimaxAgent(), games=6, seed=0)
+    result = evaluate(game, trainer.policy(), MinimaxAgent(), games=24, seed=0)
     assert result["win_rate"] == 0.0
     assert result["draw_rate"] + result["loss_rate"] == pytest.approx(1.0)
-    assert result["loss_rate"] > 0.5  # an untrained policy loses most games
+    assert result["loss_rate"] > 0.5  # an untrained policy loses most games (seeds 0-7: 0.88-0.96)
 
 
 def test_self_play_recipe_runs_end_to_end_and_writes_its_report(tmp_path: Path) -> None:
