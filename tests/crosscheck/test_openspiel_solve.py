@@ -17,7 +17,7 @@ import pytest
 
 import redqueen
 from redqueen.games import Game, State
-from redqueen.solve.best_response import exploitability, nash_conv
+from redqueen.solve.responses import exploitability, nash_conv
 from redqueen.solve.cfr import CFRSolver, solve
 from redqueen.solve.policy import TabularPolicy
 from redqueen.solve.tree import compile_game

@@ -26,7 +26,7 @@ from redqueen.learn.fxp import (
     team_stag_hunt,
     team_value,
 )
-from redqueen.solve.best_response import expected_returns_arrays
+from redqueen.solve.responses import expected_returns_arrays
 from redqueen.solve.tree import compile_game
 from redqueen.store.run_store import RunStore
 

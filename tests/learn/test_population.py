@@ -28,7 +28,7 @@ from redqueen.learn.population import (
     sample_member,
     uniform_weights,
 )
-from redqueen.solve.best_response import expected_returns
+from redqueen.solve.responses import expected_returns
 from redqueen.solve.policy import PolicyAgent, TabularPolicy
 from redqueen.solve.tree import GameTree, InfosetKey, compile_game
 

@@ -14,7 +14,7 @@ import redqueen
 from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.learn.population import CurvePoint
 from redqueen.learn.psro import PSROConfig, PSROResult, psro
-from redqueen.solve.best_response import expected_returns, exploitability
+from redqueen.solve.responses import expected_returns, exploitability
 from redqueen.solve.policy import TabularPolicy
 from redqueen.store.run_store import RunMismatchError, RunStore
 

@@ -15,7 +15,7 @@ import pytest
 import redqueen
 from redqueen.errors import InvalidParameterError
 from redqueen.games import Game, State
-from redqueen.solve.best_response import (
+from redqueen.solve.responses import (
     best_response,
     expected_returns,
     exploitability,
@@ -255,3 +255,21 @@ def test_imperfect_recall_warns_that_the_best_response_is_a_bound() -> None:
     game = ForgetfulGame()
     with pytest.warns(UserWarning, match="imperfect recall"):
         nash_conv(game, TabularPolicy.uniform(game))
+
+
+def test_package_exports_are_the_functions_whatever_was_imported_first() -> None:
+    """Importing a submodule binds its name on the package: no submodule may be named like
+    a function the package exports, or ``from redqueen.solve import NAME`` would give the
+    module once something imported it."""
+    import importlib
+    import pkgutil
+
+    import redqueen.solve as solve
+
+    for info in pkgutil.iter_modules(solve.__path__):
+        importlib.import_module(f"redqueen.solve.{info.name}")
+    for name in solve.__all__:
+        assert not isinstance(getattr(solve, name), type(solve)), name
+    from redqueen.solve import best_response, exploitability
+
+    assert callable(best_response) and callable(exploitability)

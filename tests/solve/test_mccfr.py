@@ -9,7 +9,7 @@ import pytest
 import redqueen
 from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.solve import mccfr
-from redqueen.solve.best_response import exploitability
+from redqueen.solve.responses import exploitability
 from redqueen.solve.policy import TabularPolicy
 
 UNIFORM_KUHN_EXPLOITABILITY = 11 / 24

@@ -8,7 +8,7 @@ play; in two-player zero-sum games the average policies converge to a Nash equil
 extensive form, with behaviour policies, without ever enumerating pure strategies:
 
 1. every seat computes a best response ``beta_{t+1}`` to the others' average policies
-   ``pi_t`` (here the exact one, :func:`~redqueen.solve.best_response`);
+   ``pi_t`` (here the exact one, :func:`~redqueen.solve.responses.best_response`);
 2. each average takes a step ``alpha_{t+1} = 1 / (t + 2)`` towards its best response,
    *in realisation weights*: at each information state ``I``
 
@@ -62,7 +62,7 @@ from redqueen.learn.population import (
     pure_policy_arrays,
     save_checkpoint,
 )
-from redqueen.solve.best_response import best_response_arrays, expected_returns_arrays
+from redqueen.solve.responses import best_response_arrays, expected_returns_arrays
 from redqueen.solve.policy import TabularPolicy
 from redqueen.solve.tree import GameTree, compile_game
 

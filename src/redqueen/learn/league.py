@@ -19,7 +19,7 @@ Every learner adds a snapshot of itself each iteration; a snapshot's parents are
 members its opponent mixture put weight on.
 
 On a compiled two-player zero-sum game every step is exact. The oracle is the exact best
-response (:func:`~redqueen.solve.best_response.best_response_arrays`, one per seat) to
+response (:func:`~redqueen.solve.responses.best_response_arrays`, one per seat) to
 the learner's opponent mixture, realised as one behaviour policy per the reach-weighted
 rule (:func:`~redqueen.learn.population.mixture_arrays`). Exploiters *are* their last
 best response. A main agent keeps the fictitious-play average of its best responses (step
@@ -59,7 +59,7 @@ from redqueen.learn.population import (
     pfsp_weights,
     pure_policy_arrays,
 )
-from redqueen.solve.best_response import best_response_arrays, expected_returns_arrays
+from redqueen.solve.responses import best_response_arrays, expected_returns_arrays
 from redqueen.solve.policy import TabularPolicy
 from redqueen.solve.tree import GameTree, compile_game
 

@@ -18,7 +18,7 @@ they share:
   seat ``s``'s expected return when seat ``k`` plays its member ``i_k``. It is filled
   incrementally (a profile is evaluated once, when its last member arrives) and exactly:
   each profile's expected returns come from one sweep of the compiled game tree
-  (:func:`~redqueen.solve.best_response.expected_returns`), chance included, for any
+  (:func:`~redqueen.solve.responses.expected_returns`), chance included, for any
   number of seats.
 - Opponent samplers: weights over a seat's members for the latest member, uniform over
   past snapshots, prioritised fictitious self-play (AlphaStar's ``f_hard(x) = (1 - x)^p``
@@ -64,7 +64,7 @@ from redqueen.agents.core import Agent, AgentSpec
 from redqueen.agents.registry import agent_from_spec
 from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
 from redqueen.games.core import Game
-from redqueen.solve.best_response import check_exploitability_defined, expected_returns_arrays
+from redqueen.solve.responses import check_exploitability_defined, expected_returns_arrays
 from redqueen.solve.normal_form import bimatrix_equilibria, zero_sum_nash
 from redqueen.solve.policy import PolicyAgent, TabularPolicy
 from redqueen.solve.tree import GameTree, compile_game

@@ -19,7 +19,7 @@ PSRO grows a population of policies per seat. Each iteration:
    its trajectory as OpenSpiel does) or ``"alpha_rank"`` (each seat's α-Rank mass,
    Muller et al. 2020, "A Generalized Training Approach for Multiagent Learning");
 3. the *oracle* adds, for each seat, a best response to the other seats' meta-strategy
-   mixtures. Here it is the exact one (:func:`~redqueen.solve.best_response`), so the
+   mixtures. Here it is the exact one (:func:`~redqueen.solve.responses.best_response`), so the
    new member is the best pure policy there is.
 
 A meta-strategy is a distribution over behaviour policies; the policy it stands for is
@@ -67,7 +67,7 @@ from redqueen.learn.population import (
     save_checkpoint,
 )
 from redqueen.solve.alpharank import alpha_rank
-from redqueen.solve.best_response import best_response_arrays, expected_returns_arrays
+from redqueen.solve.responses import best_response_arrays, expected_returns_arrays
 from redqueen.solve.dynamics import projected_replicator_dynamics
 from redqueen.solve.policy import TabularPolicy
 from redqueen.solve.tree import GameTree, compile_game

@@ -12,15 +12,15 @@ import importlib
 from typing import Any
 
 _EXPORTS = {
-    # extensive form (tree.py, policy.py, best_response.py, cfr.py, monte_carlo.py)
+    # extensive form (tree.py, policy.py, responses.py, cfr.py, monte_carlo.py)
     "GameTree": "tree",
     "compile_game": "tree",
     "TabularPolicy": "policy",
     "PolicyAgent": "policy",
-    "best_response": "best_response",
-    "exploitability": "best_response",
-    "nash_conv": "best_response",
-    "expected_returns": "best_response",
+    "best_response": "responses",
+    "exploitability": "responses",
+    "nash_conv": "responses",
+    "expected_returns": "responses",
     "solve": "cfr",
     "SolveResult": "cfr",
     "ALGORITHMS": "cfr",
