@@ -36,9 +36,9 @@ import numpy as np  # noqa: E402
 
 import redqueen  # noqa: E402
 from redqueen.games import Game, State  # noqa: E402
-from redqueen.solve.responses import exploitability  # noqa: E402
 from redqueen.solve.cfr import CFRSolver, evaluate  # noqa: E402
 from redqueen.solve.policy import TabularPolicy  # noqa: E402
+from redqueen.solve.responses import exploitability  # noqa: E402
 from redqueen.solve.tree import GameTree, compile_game  # noqa: E402
 
 GAMES = ["kuhn_poker", "leduc_poker"]

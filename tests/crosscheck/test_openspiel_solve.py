@@ -17,9 +17,9 @@ import pytest
 
 import redqueen
 from redqueen.games import Game, State
-from redqueen.solve.responses import exploitability, nash_conv
 from redqueen.solve.cfr import CFRSolver, solve
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import exploitability, nash_conv
 from redqueen.solve.tree import compile_game
 
 pyspiel = pytest.importorskip("pyspiel", reason="open_spiel not installed: pip install -e .[test]")

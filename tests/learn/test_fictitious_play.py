@@ -14,8 +14,8 @@ import redqueen
 from redqueen.errors import InvalidParameterError
 from redqueen.learn.fictitious_play import XFPConfig, XFPResult, fictitious_play
 from redqueen.learn.population import CurvePoint
-from redqueen.solve.responses import best_response, exploitability
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import best_response, exploitability
 from redqueen.solve.tree import compile_game
 from redqueen.store.run_store import RunStore
 

@@ -28,8 +28,8 @@ from redqueen.learn.population import (
     sample_member,
     uniform_weights,
 )
-from redqueen.solve.responses import expected_returns
 from redqueen.solve.policy import PolicyAgent, TabularPolicy
+from redqueen.solve.responses import expected_returns
 from redqueen.solve.tree import GameTree, InfosetKey, compile_game
 
 J, Q, K = 0, 1, 2

@@ -14,8 +14,8 @@ import redqueen
 from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.learn.population import CurvePoint
 from redqueen.learn.psro import PSROConfig, PSROResult, psro
-from redqueen.solve.responses import expected_returns, exploitability
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import expected_returns, exploitability
 from redqueen.store.run_store import RunMismatchError, RunStore
 
 KUHN_UNIFORM_EXPLOITABILITY = 11 / 24  # NashConv 11/12 (OpenSpiel's test), over 2 players

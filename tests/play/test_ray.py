@@ -14,8 +14,8 @@ from redqueen.agents.registry import make_agent
 from redqueen.learn.population import Member, Population, SampledPayoffTable
 from redqueen.play.runners import run_matches
 from redqueen.play.schedule import round_robin
-from redqueen.solve.responses import best_response_arrays
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import best_response_arrays
 from redqueen.solve.tree import compile_game
 
 ray = pytest.importorskip("ray", reason="ray not installed: pip install 'redqueen[ray]'")

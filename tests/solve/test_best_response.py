@@ -15,13 +15,13 @@ import pytest
 import redqueen
 from redqueen.errors import InvalidParameterError
 from redqueen.games import Game, State
+from redqueen.solve.policy import MissingInformationStateError, TabularPolicy
 from redqueen.solve.responses import (
     best_response,
     expected_returns,
     exploitability,
     nash_conv,
 )
-from redqueen.solve.policy import MissingInformationStateError, TabularPolicy
 from redqueen.solve.tree import compile_game
 
 J, Q, K = 0, 1, 2

@@ -16,9 +16,9 @@ import redqueen
 from redqueen.cli.solve import default_policy_path, solve_command
 from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.games.core import Game, State
-from redqueen.solve.responses import expected_returns, exploitability
 from redqueen.solve.cfr import ALGORITHMS, CFRSolver, solve
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import expected_returns, exploitability
 from redqueen.solve.tree import compile_game
 
 UNIFORM_KUHN_EXPLOITABILITY = 11 / 24  # NashConv 11/12 over two players

@@ -9,8 +9,8 @@ import pytest
 import redqueen
 from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.solve import mccfr
-from redqueen.solve.responses import exploitability
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import exploitability
 
 UNIFORM_KUHN_EXPLOITABILITY = 11 / 24
 

@@ -14,8 +14,8 @@ import redqueen
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.games import CHANCE, TERMINAL, Game, GameSpec, State
 from redqueen.games.core import ChanceMode
-from redqueen.solve.responses import nash_conv
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import nash_conv
 from redqueen.solve.tree import GameTree, compile_game
 
 
@@ -303,9 +303,9 @@ def _walk_value(state: State, table: dict[tuple[int, Hashable], dict[int, float]
 def test_solvers_are_exact_on_an_information_state_spanning_depths() -> None:
     from scipy.optimize import linprog
 
-    from redqueen.solve.responses import best_response, expected_returns
     from redqueen.solve.cfr import solve
     from redqueen.solve.policy import TabularPolicy
+    from redqueen.solve.responses import best_response, expected_returns
 
     game = HiddenDelayGame()
     keys = compile_game(game).infoset_keys

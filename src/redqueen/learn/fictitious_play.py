@@ -62,8 +62,8 @@ from redqueen.learn.population import (
     pure_policy_arrays,
     save_checkpoint,
 )
-from redqueen.solve.responses import best_response_arrays, expected_returns_arrays
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import best_response_arrays, expected_returns_arrays
 from redqueen.solve.tree import GameTree, compile_game
 
 if TYPE_CHECKING:  # the store is a layer to the right: a run is handed one

@@ -64,9 +64,9 @@ from redqueen.agents.core import Agent, AgentSpec
 from redqueen.agents.registry import agent_from_spec
 from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
 from redqueen.games.core import Game
-from redqueen.solve.responses import check_exploitability_defined, expected_returns_arrays
 from redqueen.solve.normal_form import bimatrix_equilibria, zero_sum_nash
 from redqueen.solve.policy import PolicyAgent, TabularPolicy
+from redqueen.solve.responses import check_exploitability_defined, expected_returns_arrays
 from redqueen.solve.tree import GameTree, compile_game
 
 if TYPE_CHECKING:  # the store is a layer to the right: learning loops are handed one

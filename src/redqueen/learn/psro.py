@@ -67,9 +67,9 @@ from redqueen.learn.population import (
     save_checkpoint,
 )
 from redqueen.solve.alpharank import alpha_rank
-from redqueen.solve.responses import best_response_arrays, expected_returns_arrays
 from redqueen.solve.dynamics import projected_replicator_dynamics
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import best_response_arrays, expected_returns_arrays
 from redqueen.solve.tree import GameTree, compile_game
 
 if TYPE_CHECKING:  # the store is a layer to the right: a run is handed one

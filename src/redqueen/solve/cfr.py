@@ -61,8 +61,8 @@ from numpy.typing import NDArray
 
 from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.games.core import Game, UtilityKind
-from redqueen.solve.responses import nash_conv_arrays
 from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import nash_conv_arrays
 from redqueen.solve.tree import GameTree, compile_game
 
 FloatArray = NDArray[np.float64]
