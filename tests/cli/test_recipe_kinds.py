@@ -64,3 +64,14 @@ def test_overrides_set_nested_fields_as_scalars(count_kind: None, tmp_path: Path
     assert json.loads(res.stdout) == {"total": 6}
     res = CliRunner().invoke(app, ["run", str(recipe), *out, "--set", "upto=600"])
     assert res.exit_code != 0 and "less than or equal to 100" in str(res.exception)
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((Path(__file__).resolve().parents[2] / "recipes").glob("*.yaml")),
+    ids=lambda p: p.stem,
+)
+def test_every_shipped_recipe_validates(path: Path) -> None:
+    from redqueen.experiments import load_recipe
+
+    assert load_recipe(path).name == path.stem

@@ -15,7 +15,8 @@ imported only when a recipe of that kind is read (:data:`RECIPE_KINDS`).
 - ``glee``: :mod:`~redqueen.experiments.glee`;
 - ``repeated_games_llm``, ``llm_vs_baselines``, ``donor_cultural_evolution``:
   :mod:`~redqueen.experiments.llm_games`;
-- ``red_queen``: :mod:`~redqueen.experiments.red_queen`.
+- ``red_queen``: :mod:`~redqueen.experiments.red_queen`;
+- ``llm_self_play``: :mod:`~redqueen.experiments.llm_self_play`.
 """
 
 from redqueen.experiments.base import (

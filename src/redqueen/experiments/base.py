@@ -72,6 +72,7 @@ RECIPE_KINDS: dict[str, str] = {
     "donor_cultural_evolution": "redqueen.experiments.llm_games:DonorCulturalEvolutionRecipe",
     "llm_vs_baselines": "redqueen.experiments.llm_games:LLMVsBaselinesRecipe",
     "red_queen": "redqueen.experiments.red_queen:RedQueenRecipe",
+    "llm_self_play": "redqueen.experiments.llm_self_play:LLMSelfPlayRecipe",
 }
 """Each recipe kind and the import path of its model (a :class:`RecipeBase` subclass)."""
 

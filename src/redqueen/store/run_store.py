@@ -193,6 +193,11 @@ class RunStore:
         rows = self._db.execute("SELECT step, value FROM metrics WHERE name=? ORDER BY id", (name,))
         return [(step, value) for step, value in rows]
 
+    def metric_names(self) -> list[str]:
+        """Every metric name logged in this run, sorted."""
+        rows = self._db.execute("SELECT DISTINCT name FROM metrics ORDER BY name")
+        return [str(name) for (name,) in rows]
+
     # ---- helpers --------------------------------------------------------------------
 
     def _transaction(self) -> _Transaction:

@@ -1,0 +1,597 @@
+"""Self-play games for LLM training: many games at once, every pending decision batched.
+
+A :class:`Protocol` says how a game becomes prompts and rewards: the prompt style, what an
+invalid reply costs, what a draw and a valid move pay, and when a game is cut short. Its
+presets are the published ones:
+
+- ``spiral`` (SPIRAL, spiral-rl/spiral ``train_spiral.py``): one prompt per decision (the
+  rules, the observation with the history inside it, the legal moves) answered in
+  ``\\boxed{}``; an invalid reply ends the game at once, the offender scores -1.5 and every
+  other seat +0.5 (L319-325); a game cut at 50 turns is a 0/0 draw (L327-338).
+- ``mars`` (MARS, thu-nics/MARS ``roll/``): the seat's chat grows turn by turn (system,
+  user, assistant, user, ...), answers between ``<answer>`` tags after free thinking;
+  +0.05 per valid move, +0.1 to every seat on a draw, an invalid reply is an immediate
+  loss of -1 - 10 and pays the others nothing.
+- ``plain``: the observation and the legal moves, answered with the move's words first
+  (the longest run of first words that names a legal move is the answer; what follows is
+  ignored); for the tiny word-level models of :mod:`redqueen.learn.llm.tiny` (laptops
+  and tests), whose vocabulary holds no ``\\boxed{}``.
+
+:class:`Collector` plays ``n`` games at once. Each seat is played by a policy version (a
+generator; trained or frozen) or by any redqueen agent (scripted, learned, an API
+model's agent). At every tick it gathers the pending decision of every game and seat
+whose policy must answer, sends each policy's prompts to its generator in one batch (no
+lock-step: games need not have the same player to move, unlike SPIRAL's vectorised
+environments), applies the answers, samples chance and lets agents move. A decision of
+a trained seat becomes a :class:`~redqueen.learn.llm.records.TurnSample` with the exact
+token ids the generator sampled and their logprobs; the seat's per-turn rewards become a
+:class:`~redqueen.learn.llm.advantages.SeatTrace` keyed by (game, seat).
+
+Randomness is explicit: episode ``e`` of a collection seeded ``s`` draws its chance
+outcomes and its agents' moves from ``SeedSequence((s, e))``, and the generators are
+seeded per tick, so the same seed gives the same games.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from typing import Protocol as TypingProtocol
+
+import numpy as np
+
+from redqueen.agents.core import Agent, Observation
+from redqueen.agents.llm.parsing import clean_answer, parse_reply
+from redqueen.agents.llm.prompts import decision_message, system_prompt
+from redqueen.errors import IllegalActionError, InvalidParameterError, ParseActionError
+from redqueen.games.core import (
+    CHANCE,
+    SIMULTANEOUS,
+    Game,
+    State,
+    match_action_text,
+    sample_chance_outcome,
+)
+from redqueen.learn.llm.advantages import SeatTrace
+from redqueen.learn.llm.generators import Generation, Generator
+from redqueen.learn.llm.records import TurnSample
+
+PROMPT_STYLES = ("plain", "spiral", "mars")
+
+
+@dataclass(frozen=True)
+class Protocol:
+    """How games become prompts and rewards (see the module docstring for the presets)."""
+
+    prompt_style: str = "spiral"
+    invalid_reward: float = -1.5
+    """The offender's reward when an invalid reply ends the game."""
+    invalid_other: float = 0.5
+    """Every other seat's reward when an invalid reply ends the game."""
+    draw_reward: float = 0.0
+    """Added to every seat's final reward when the game ends with all returns equal."""
+    valid_move_bonus: float = 0.0
+    """Added to the reward of each turn whose reply was a legal move."""
+    length_penalty: float = 0.0
+    """Subtracted from a turn's reward, times its completion length over max_new_tokens."""
+    max_turns: int = 50
+    """Decisions (all seats together) after which a game is cut: a draw, all rewards 0."""
+    error_allowance: int = 0
+    """Invalid replies a seat may make in one game before the invalid-reply rule applies;
+    each is asked again (and, as a trained seat, is a sample with the turn's reward 0)."""
+    max_new_tokens: int = 4096
+    temperature: float = 1.0
+
+    def __post_init__(self) -> None:
+        if self.prompt_style not in PROMPT_STYLES:
+            raise InvalidParameterError(
+                f"prompt_style {self.prompt_style!r}; allowed: {', '.join(PROMPT_STYLES)}"
+            )
+        if self.max_turns < 1 or self.max_new_tokens < 1 or self.error_allowance < 0:
+            raise InvalidParameterError(
+                "max_turns and max_new_tokens must be at least 1 and error_allowance at least 0"
+            )
+        if self.temperature < 0:
+            raise InvalidParameterError(f"temperature {self.temperature}; allowed: >= 0")
+
+
+PRESETS: dict[str, Protocol] = {
+    "spiral": Protocol(),
+    "mars": Protocol(
+        prompt_style="mars",
+        invalid_reward=-11.0,
+        invalid_other=0.0,
+        draw_reward=0.1,
+        valid_move_bonus=0.05,
+    ),
+    "plain": Protocol(prompt_style="plain", max_new_tokens=4),
+}
+"""SPIRAL's and MARS's protocols, and the plain one of tiny models."""
+
+
+def protocol(preset: str = "spiral", **overrides: Any) -> Protocol:
+    """The protocol ``preset`` with some fields changed; names are checked."""
+    if preset not in PRESETS:
+        raise InvalidParameterError(f"protocol preset {preset!r}; allowed: {', '.join(PRESETS)}")
+    fields = [f.name for f in dataclasses.fields(Protocol)]
+    unknown = [k for k in overrides if k not in fields]
+    if unknown:
+        raise InvalidParameterError(
+            f"unknown protocol field(s) {', '.join(unknown)}; allowed: {', '.join(fields)}"
+        )
+    return dataclasses.replace(PRESETS[preset], **overrides)
+
+
+class Tokenizer(TypingProtocol):
+    """What the collector needs of a Hugging Face tokenizer."""
+
+    eos_token_id: int | None
+    bos_token_id: int | None
+
+    def encode(self, text: str, add_special_tokens: bool = ...) -> list[int]: ...
+
+    def decode(self, ids: Sequence[int], skip_special_tokens: bool = ...) -> str: ...
+
+
+class Prompter:
+    """Prompts and answers in one style, through one tokenizer."""
+
+    def __init__(self, tokenizer: Any, style: str) -> None:
+        if style not in PROMPT_STYLES:
+            raise InvalidParameterError(
+                f"prompt_style {style!r}; allowed: {', '.join(PROMPT_STYLES)}"
+            )
+        self.tokenizer = tokenizer
+        self.style = style
+        self.answer_format = {"plain": "plain", "spiral": "boxed", "mars": "tags"}[style]
+
+    def user_text(self, observation: str, moves: Sequence[str]) -> str:
+        if self.style == "plain":
+            legal = " ".join(moves) if moves else "any"
+            return f"{observation}\nLegal moves: {legal}\nMove:"
+        return decision_message(observation, moves, self.answer_format)
+
+    def prompt_ids(self, game: Game, chat: Sequence[Mapping[str, str]]) -> list[int]:
+        """The token ids of a chat that ends with a user message."""
+        tok = self.tokenizer
+        if self.style == "plain":
+            bos = [] if tok.bos_token_id is None else [int(tok.bos_token_id)]
+            return bos + list(tok.encode(chat[-1]["content"], add_special_tokens=False))
+        rules = system_prompt(game.rules_text(), self.answer_format)
+        if self.style == "mars":
+            rules += "\n\nThink first inside <think></think>, then answer."
+        messages = [{"role": "system", "content": rules}, *chat]
+        if getattr(tok, "chat_template", None):
+            ids = tok.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+            if isinstance(ids, Mapping):  # newer transformers return a BatchEncoding
+                ids = ids["input_ids"]
+            return [int(i) for i in ids]
+        text = "\n\n".join(f"{m['role']}: {m['content']}" for m in messages) + "\n\nassistant:"
+        return list(tok.encode(text, add_special_tokens=True))
+
+    def answer_text(self, completion_ids: Sequence[int]) -> str:
+        return str(self.tokenizer.decode(list(completion_ids), skip_special_tokens=True))
+
+    def parse(self, text: str, moves: Sequence[tuple[int, str]]) -> int | None:
+        """The legal action the reply names, or None."""
+        if self.style == "plain":
+            words = clean_answer(text).split()
+            for k in range(len(words), 0, -1):  # the longest run of first words that is a move
+                try:
+                    return match_action_text(" ".join(words[:k]), moves)
+                except ParseActionError:
+                    continue
+            return None
+        return parse_reply(text, self.answer_format, moves).action
+
+    def answer(self, text: str) -> str | None:
+        """The move text of a reply in a text-only game (None: no answer found)."""
+        if self.style == "plain":
+            return clean_answer(text) or None
+        from redqueen.agents.llm.parsing import extract_answer
+
+        found = extract_answer(text, self.answer_format)
+        return None if found is None else clean_answer(found)
+
+
+@dataclass(frozen=True)
+class PolicySeat:
+    """A seat played by a policy version through its generator."""
+
+    version: int
+    trained: bool = True
+
+
+SeatPlayer = PolicySeat | Agent
+
+
+@dataclass
+class EpisodeRecord:
+    """One finished game: who played, the final rewards, and how it ended."""
+
+    game: str
+    episode: int
+    players: list[str]
+    rewards: list[float]
+    """Each seat's final reward under the protocol (the game's return, or the
+    invalid-reply and draw rewards)."""
+    returns: list[float]
+    """The game's own returns (zero when an invalid reply or the turn limit ended it)."""
+    invalid_by: int | None
+    truncated: bool
+    decisions: int
+    valid_moves: list[int]
+    invalid_moves: list[int]
+    samples: list[TurnSample] = field(default_factory=list)
+    traces: list[SeatTrace] = field(default_factory=list)
+
+    def outcome(self, seat: int) -> str:
+        """``win``, ``draw``, ``loss`` or ``invalid`` (this seat's reply ended the game)."""
+        if self.invalid_by == seat:
+            return "invalid"
+        r = self.rewards
+        if all(abs(x - r[seat]) < 1e-12 for x in r):
+            return "draw"
+        return "win" if r[seat] > max(x for i, x in enumerate(r) if i != seat) else "loss"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "game": self.game,
+            "episode": self.episode,
+            "players": self.players,
+            "rewards": self.rewards,
+            "returns": self.returns,
+            "invalid_by": self.invalid_by,
+            "truncated": self.truncated,
+            "decisions": self.decisions,
+            "valid_moves": self.valid_moves,
+            "invalid_moves": self.invalid_moves,
+        }
+
+
+@dataclass
+class _Seat:
+    turn_rewards: list[float] = field(default_factory=list)
+    samples: list[TurnSample] = field(default_factory=list)
+    strikes: int = 0
+    valid: int = 0
+    invalid: int = 0
+    chat: list[dict[str, str]] = field(default_factory=list)
+    seen: list[tuple[str, int | str]] = field(default_factory=list)
+
+
+class _Game:
+    def __init__(self, game: Game, players: Sequence[SeatPlayer], episode: int, seed: int) -> None:
+        if len(players) != game.num_players:
+            raise InvalidParameterError(
+                f"{game.id} has {game.num_players} seats; {len(players)} players were given"
+            )
+        self.game = game
+        self.players = list(players)
+        self.episode = episode
+        streams = np.random.SeedSequence((seed, episode)).spawn(game.num_players + 1)
+        self.chance_rng = np.random.default_rng(streams[0])
+        self.seat_rngs = [np.random.default_rng(s) for s in streams[1:]]
+        self.state: State = game.new_initial_state()
+        self.seats = [_Seat() for _ in players]
+        self.decisions = 0
+        self.invalid_by: int | None = None
+        self.truncated = False
+        self.pending: dict[int, int | str] = {}
+        """Answers of a simultaneous node gathered so far."""
+        for agent in {id(p): p for p in players if isinstance(p, Agent)}.values():
+            agent.check_game(game)
+            agent.reset()
+
+    @property
+    def done(self) -> bool:
+        return self.invalid_by is not None or self.truncated or self.state.is_terminal()
+
+    def movers(self) -> list[int]:
+        player = self.state.current_player()
+        if player == SIMULTANEOUS:
+            return [p for p in range(self.game.num_players) if p not in self.pending]
+        return [player]
+
+    def moves(self, seat: int) -> list[tuple[int, str]]:
+        if self.game.spec.text_actions:
+            return []
+        return [(a, self.state.action_text(a, seat)) for a in self.state.legal_actions(seat)]
+
+    def observation(self, seat: int) -> Observation:
+        moves = self.moves(seat)
+        perfect = self.game.spec.perfect_information
+        return Observation(
+            game=self.game,
+            player=seat,
+            legal_actions=tuple(a for a, _ in moves),
+            legal_action_texts=tuple(t for _, t in moves),
+            text=self.state.observation_text(seat),
+            information_state_key=self.state.information_state_key(seat),
+            history=tuple(self.seats[seat].seen),
+            rng=self.seat_rngs[seat],
+            state=self.state.clone() if perfect else None,
+        )
+
+    def play(self, seat: int, action: int | str) -> None:
+        """Apply one seat's legal answer (or hold it until every seat of a simultaneous
+        node has answered)."""
+        self.decisions += 1
+        self.seats[seat].seen.append((self.state.observation_text(seat), action))
+        if self.state.current_player() == SIMULTANEOUS:
+            self.pending[seat] = action
+            if len(self.pending) == self.game.num_players:
+                joint = [int(self.pending[p]) for p in range(self.game.num_players)]
+                self.pending = {}
+                self.state.apply_joint_action(joint)
+        elif isinstance(action, str):
+            self.state.apply_text_action(action, seat)
+        else:
+            self.state.apply_action(action)
+
+    def advance(self, protocol: Protocol) -> None:
+        """Chance nodes, then the turn limit."""
+        while not self.state.is_terminal() and self.state.current_player() == CHANCE:
+            self.state.apply_action(sample_chance_outcome(self.state, self.chance_rng))
+        if not self.done and self.decisions >= protocol.max_turns:
+            self.truncated = True
+
+
+class Collector:
+    """Plays games with policy versions and agents in their seats; see the module
+    docstring. ``generators`` maps each policy version to its generator; ``prompters``
+    the same versions to their :class:`Prompter` (one tokenizer may serve all)."""
+
+    def __init__(
+        self,
+        protocol: Protocol,
+        generators: Mapping[int, Generator],
+        prompter: Prompter,
+        *,
+        stop_ids: Sequence[int] = (),
+    ) -> None:
+        self.protocol = protocol
+        self.generators = dict(generators)
+        self.prompter = prompter
+        self.stop_ids = list(stop_ids)
+
+    def play(
+        self,
+        games: Sequence[tuple[Game, Sequence[SeatPlayer]]],
+        *,
+        seed: int,
+        first_episode: int = 0,
+    ) -> list[EpisodeRecord]:
+        """Play each ``(game, players)`` once, all at the same time; episodes are numbered
+        from ``first_episode``. Records come back in the order of ``games``."""
+        for _, players in games:
+            for p in players:
+                if isinstance(p, PolicySeat) and p.version not in self.generators:
+                    raise InvalidParameterError(
+                        f"no generator for policy version {p.version}; known: "
+                        f"{sorted(self.generators)}"
+                    )
+        running = [
+            _Game(game, players, first_episode + k, seed) for k, (game, players) in enumerate(games)
+        ]
+        for g in running:
+            g.advance(self.protocol)
+        tick = 0
+        while True:
+            asks: dict[int, list[tuple[_Game, int, list[int]]]] = {}
+            for g in running:
+                while not g.done:
+                    movers = g.movers()
+                    agent_moved = False
+                    for seat in movers:
+                        player = g.players[seat]
+                        if isinstance(player, Agent):
+                            self._agent_move(g, seat, player)
+                            agent_moved = True
+                            break
+                    if agent_moved:
+                        g.advance(self.protocol)
+                        continue
+                    for seat in movers:
+                        player = g.players[seat]
+                        assert isinstance(player, PolicySeat)
+                        asks.setdefault(player.version, []).append((g, seat, self._prompt(g, seat)))
+                    break
+            if not asks:
+                break
+            for version, items in sorted(asks.items()):
+                replies = self.generators[version].generate(
+                    [ids for _, _, ids in items],
+                    max_new_tokens=self.protocol.max_new_tokens,
+                    temperature=self.protocol.temperature,
+                    seed=int(np.random.SeedSequence((seed, tick, version)).generate_state(1)[0]),
+                    stop_ids=self.stop_ids,
+                )
+                for (g, seat, prompt), reply in zip(items, replies, strict=True):
+                    self._answer(g, seat, version, prompt, reply)
+            for g in running:
+                if not g.done:
+                    g.advance(self.protocol)
+            tick += 1
+        return [self._record(g) for g in running]
+
+    def _prompt(self, g: _Game, seat: int) -> list[int]:
+        moves = [t for _, t in g.moves(seat)]
+        user = {
+            "role": "user",
+            "content": self.prompter.user_text(g.state.observation_text(seat), moves),
+        }
+        chat = [*g.seats[seat].chat, user] if self.prompter.style == "mars" else [user]
+        return self.prompter.prompt_ids(g.game, chat)
+
+    def _agent_move(self, g: _Game, seat: int, agent: Agent) -> None:
+        obs = g.observation(seat)
+        answer = agent.act(obs)
+        if isinstance(answer, str) and not g.game.spec.text_actions:
+            answer = obs.parse(answer)
+        if not g.game.spec.text_actions and answer not in obs.legal_actions:
+            raise IllegalActionError(
+                answer, seat, list(zip(obs.legal_actions, obs.legal_action_texts, strict=True))
+            )
+        g.play(seat, answer)
+
+    def _answer(
+        self, g: _Game, seat: int, version: int, prompt: list[int], reply: Generation
+    ) -> None:
+        protocol = self.protocol
+        s = g.seats[seat]
+        text = self.prompter.answer_text(reply.completion_ids)
+        action: int | str | None
+        if g.game.spec.text_actions:
+            action = self.prompter.answer(text)
+        else:
+            action = self.prompter.parse(text, g.moves(seat))
+        if (
+            action is not None
+            and reply.finish_reason == "length"
+            and protocol.prompt_style != "plain"
+        ):
+            action = None  # an over-long reply is invalid (SPIRAL and MARS alike)
+        legal = action is not None
+        if legal and isinstance(action, str):
+            trial = g.state.clone()
+            try:
+                trial.apply_text_action(action, seat)
+            except IllegalActionError:
+                legal = False
+        player = g.players[seat]
+        assert isinstance(player, PolicySeat)
+        turn = len(s.turn_rewards)
+        reward = protocol.valid_move_bonus if legal else 0.0
+        reward -= protocol.length_penalty * len(reply.completion_ids) / protocol.max_new_tokens
+        if player.trained:
+            s.samples.append(
+                TurnSample(
+                    game=g.game.id,
+                    episode=g.episode,
+                    seat=seat,
+                    role=seat,
+                    turn=turn,
+                    policy_version=version,
+                    prompt_ids=list(prompt),
+                    completion_ids=list(reply.completion_ids),
+                    sampler_logprobs=[float(x) for x in reply.logprobs],
+                    finish_reason=reply.finish_reason,
+                    valid=legal,
+                )
+            )
+        s.turn_rewards.append(reward)
+        if protocol.prompt_style == "mars":
+            s.chat.append(
+                {
+                    "role": "user",
+                    "content": self.prompter.user_text(
+                        g.state.observation_text(seat), [t for _, t in g.moves(seat)]
+                    ),
+                }
+            )
+            s.chat.append({"role": "assistant", "content": text})
+        if legal:
+            s.valid += 1
+            assert action is not None
+            g.play(seat, action)
+            return
+        s.invalid += 1
+        s.strikes += 1
+        if s.strikes > protocol.error_allowance:
+            g.invalid_by = seat
+
+    def _record(self, g: _Game) -> EpisodeRecord:
+        protocol = self.protocol
+        n = g.game.num_players
+        if g.invalid_by is not None:
+            rewards = [protocol.invalid_other] * n
+            rewards[g.invalid_by] = protocol.invalid_reward
+            returns = [0.0] * n
+        elif g.truncated:
+            rewards, returns = [0.0] * n, [0.0] * n
+        else:
+            returns = [float(r) for r in g.state.returns()]
+            rewards = list(returns)
+            if all(abs(r - returns[0]) < 1e-12 for r in returns):
+                rewards = [r + protocol.draw_reward for r in rewards]
+        samples: list[TurnSample] = []
+        traces: list[SeatTrace] = []
+        for seat, s in enumerate(g.seats):
+            player = g.players[seat]
+            if not (isinstance(player, PolicySeat) and player.trained) or not s.turn_rewards:
+                continue
+            turn_rewards = list(s.turn_rewards)
+            turn_rewards[-1] += rewards[seat]
+            traces.append(SeatTrace(g.game.id, seat, turn_rewards))
+            samples.extend(s.samples)
+        return EpisodeRecord(
+            game=g.game.id,
+            episode=g.episode,
+            players=[_label(p) for p in g.players],
+            rewards=rewards,
+            returns=returns,
+            invalid_by=g.invalid_by,
+            truncated=g.truncated,
+            decisions=g.decisions,
+            valid_moves=[s.valid for s in g.seats],
+            invalid_moves=[s.invalid for s in g.seats],
+            samples=samples,
+            traces=traces,
+        )
+
+
+def _label(player: SeatPlayer) -> str:
+    if isinstance(player, PolicySeat):
+        return f"policy@{player.version}" + ("" if player.trained else " (frozen)")
+    return player.spec().label()
+
+
+def prompt_vocabulary(
+    games: Sequence[Game], style: str = "plain", *, random_games: int = 200, seed: int = 0
+) -> list[str]:
+    """The whitespace-separated words of every prompt a game can show (all information
+    states of a small game; else the prompts of ``random_games`` uniformly random games)
+    and of its moves: the vocabulary of a tiny word-level model for these games."""
+    from redqueen.learn.llm.policy import information_states
+
+    prompter = Prompter(None, style)
+    texts: list[str] = []
+    for game in games:
+        try:
+            states = (
+                list(information_states(game).items()) if game.spec.max_game_length <= 40 else []
+            )
+        except InvalidParameterError:
+            states = []
+        if len(states) > 5000:
+            states = []
+        for (player, _), state in states:
+            moves = [state.action_text(a, player) for a in state.legal_actions(player)]
+            texts += [prompter.user_text(state.observation_text(player), moves), *moves]
+        if states:
+            continue
+        rng = np.random.default_rng(seed)
+        for _ in range(random_games):
+            state = game.new_initial_state()
+            while not state.is_terminal():
+                player = state.current_player()
+                if player == CHANCE:
+                    state.apply_action(sample_chance_outcome(state, rng))
+                    continue
+                movers = range(game.num_players) if player == SIMULTANEOUS else [player]
+                joint = []
+                for p in movers:
+                    legal = state.legal_actions(p)
+                    moves = [state.action_text(a, p) for a in legal]
+                    texts += [prompter.user_text(state.observation_text(p), moves), *moves]
+                    joint.append(int(legal[int(rng.integers(len(legal)))]))
+                if player == SIMULTANEOUS:
+                    state.apply_joint_action(joint)
+                else:
+                    state.apply_action(joint[0])
+    if style == "mars":
+        texts.append("<think> </think> <answer> </answer>")
+    return sorted({w for t in texts for w in t.split()})

@@ -1,0 +1,469 @@
+"""The LLM self-play loop: collect, advantages, update, evaluate; recorded and resumable.
+
+One step:
+
+1. **collect**: ``games_per_step`` games with :class:`~redqueen.learn.llm.collector.Collector`.
+   Episode ``e`` draws its opponent from ``opponents[e % len(opponents)]``: ``"self"``
+   (every seat is the current policy, every seat trained: naive self-play, SPIRAL and
+   MARS), ``"past"`` (the trained seat, ``e % players``, meets a frozen snapshot drawn
+   uniformly from the last ``past_window``: fictitious self-play), or any agent spec
+   (``random``, ``minimax``, ``policy:path=...``).
+2. **advantages**: the estimator (``rae``, ``mars`` or ``reinforce``,
+   :mod:`redqueen.learn.llm.advantages`) over the whole batch, episodes in order; RAE's
+   baselines, keyed by (game, seat), carry over from step to step. Samples whose
+   advantage is exactly 0 are dropped with ``filter_zero`` (SPIRAL's ``filter_zero_adv``).
+3. **update**: one :meth:`~redqueen.learn.llm.learner.Learner.step` on the kept samples;
+   it also reports the gap between the sampler's and the learner's logprobs.
+4. **evaluate** every ``eval_every`` steps: ``eval_games`` seat-balanced games against
+   each evaluator (win, draw, loss and invalid rates with 95% Wilson intervals), and for
+   games small enough to compile the exact exploitability of the induced policy
+   (:mod:`redqueen.learn.llm.policy`), of the current policy and of the mixture of the
+   snapshots.
+
+With a :class:`~redqueen.store.run_store.RunStore` every step logs its metrics (names in
+:data:`STEP_METRICS` and the ``eval/``, ``baseline/`` and ``exploitability`` families) and
+checkpoints the learner (weights and optimiser), the baselines and the step counter; a
+snapshot every ``snapshot_every`` steps joins the population of past versions. All
+randomness of step ``s`` comes from ``(seed, s)``, so a run killed at any moment resumes
+after its last checkpoint and logs no metric twice (:class:`~redqueen.learn.self_play.MetricLog`).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from redqueen.agents.core import Agent
+from redqueen.agents.registry import parse_agent
+from redqueen.errors import InvalidParameterError, RedqueenError
+from redqueen.games.core import Game
+from redqueen.learn.llm.advantages import SeatTrace, keep_nonzero, mars, rae, reinforce
+from redqueen.learn.llm.collector import (
+    Collector,
+    EpisodeRecord,
+    PolicySeat,
+    Prompter,
+    Protocol,
+    SeatPlayer,
+)
+from redqueen.learn.llm.records import TurnSample
+from redqueen.learn.self_play import MetricLog
+from redqueen.measure.statistics import rate_with_interval
+
+if TYPE_CHECKING:  # a run is handed its store
+    from redqueen.store.run_store import RunStore
+
+ALGORITHM = "llm_self_play"
+ESTIMATORS = ("rae", "mars", "reinforce")
+OUTCOMES = ("win", "draw", "loss", "invalid")
+STEP_METRICS = (
+    "train/legal_rate",
+    "train/invalid_game_rate",
+    "train/response_length",
+    "train/samples",
+    "train/kept_samples",
+    "train/loss",
+    "train/entropy",
+    "train/logprob_gap",
+    "speed/tokens_per_s",
+    "speed/games_per_s",
+    "seconds/collect",
+    "seconds/update",
+    "seconds/evaluate",
+)
+
+
+@dataclass(frozen=True)
+class LoopConfig:
+    """The loop's settings (the protocol and the learner have their own)."""
+
+    steps: int = 100
+    games_per_step: int = 64
+    opponents: tuple[str, ...] = ("self",)
+    past_window: int = 5
+    estimator: str = "rae"
+    alpha: float = 0.95
+    gamma: float = 1.0
+    filter_zero: bool = True
+    snapshot_every: int = 10
+    eval_every: int = 10
+    eval_games: int = 64
+    evaluators: tuple[str, ...] = ("random",)
+    exploitability: bool = True
+    """Measure the induced policy's exploitability at each evaluation, where the game
+    compiles (two-player zero-sum, small enough)."""
+    checkpoint_every: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.estimator not in ESTIMATORS:
+            raise InvalidParameterError(
+                f"estimator {self.estimator!r}; allowed: {', '.join(ESTIMATORS)}"
+            )
+        for name in ("steps", "games_per_step", "past_window", "snapshot_every", "eval_games"):
+            if getattr(self, name) < 1:
+                raise InvalidParameterError(f"{name} must be at least 1")
+        if self.eval_every < 0 or self.checkpoint_every < 1:
+            raise InvalidParameterError("eval_every >= 0 and checkpoint_every >= 1")
+        if not self.opponents:
+            raise InvalidParameterError("opponents: name at least one (self, past, or an agent)")
+        for spec in (*self.opponents, *self.evaluators):
+            if spec not in ("self", "past"):
+                try:
+                    parse_agent(spec)
+                except RedqueenError as err:
+                    raise InvalidParameterError(f"opponent or evaluator {spec!r}: {err}") from None
+
+
+@dataclass
+class StepRecord:
+    step: int
+    metrics: dict[str, float]
+
+
+@dataclass
+class LoopResult:
+    steps: list[StepRecord] = field(default_factory=list)
+    resumed_from: int = 0
+    baselines: dict[tuple[str, int | str], float] = field(default_factory=dict)
+    snapshots: list[int] = field(default_factory=list)
+
+    def last(self, name: str) -> float | None:
+        for record in reversed(self.steps):
+            if name in record.metrics:
+                return record.metrics[name]
+        return None
+
+
+class _Snapshots:
+    """Frozen past versions of the policy: weights in memory (and on disk with a store),
+    each served by its own generator, built when first asked for."""
+
+    def __init__(self, model: Any, make_generator: Callable[[Any], Any]) -> None:
+        self.model = model
+        self.make_generator = make_generator
+        self.weights: dict[int, dict[str, Any]] = {}
+        self.generators: dict[int, Any] = {}
+
+    def add(self, version: int, state: dict[str, Any]) -> None:
+        self.weights[version] = {k: v.detach().clone() for k, v in state.items()}
+
+    def generator(self, version: int) -> Any:
+        if version not in self.generators:
+            frozen = copy.deepcopy(self.model)
+            frozen.load_state_dict(self.weights[version])
+            frozen.eval()
+            for p in frozen.parameters():
+                p.requires_grad_(False)
+            for old in [v for v in self.generators if v != version][: len(self.generators) - 7]:
+                del self.generators[old]  # keep the last few built
+            self.generators[version] = self.make_generator(frozen)
+        return self.generators[version]
+
+
+def _seed(*parts: int) -> int:
+    return int(np.random.SeedSequence(parts).generate_state(1)[0])
+
+
+def train(
+    model: Any,
+    tokenizer: Any,
+    games: Sequence[Game],
+    protocol: Protocol,
+    learner: Any,
+    config: LoopConfig,
+    store: RunStore | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> LoopResult:
+    """Train ``model`` (wrapped by ``learner``, a :class:`~redqueen.learn.llm.learner.Learner`)
+    by playing ``games`` in turn; see the module docstring."""
+    import torch
+
+    from redqueen.learn.llm.generators import TransformersGenerator
+
+    if not games:
+        raise InvalidParameterError("games: name at least one game")
+    prompter = Prompter(tokenizer, protocol.prompt_style)
+    make_generator = lambda m: TransformersGenerator(m, tokenizer)  # noqa: E731
+    current = make_generator(model)
+    snapshots = _Snapshots(model, make_generator)
+    log = MetricLog(store)
+    baselines: dict[tuple[str, int | str], float] = {}
+    episodes = 0
+    start = 0
+    directory = store.dir / ALGORITHM if store is not None else None
+    if store is not None and directory is not None:
+        saved = store.get_meta(ALGORITHM)
+        if saved is not None:
+            state = torch.load(directory / saved["checkpoint"], weights_only=True)
+            learner.load_state_dict(state)
+            baselines = {(g, r): float(b) for g, r, b in saved["baselines"]}
+            episodes = int(saved["episodes"])
+            start = int(saved["step"])
+            for version in saved["snapshots"]:
+                snapshots.add(
+                    version,
+                    torch.load(directory / "snapshots" / f"v{version}.pt", weights_only=True),
+                )
+    result = LoopResult(resumed_from=start)
+    if not snapshots.weights:
+        snapshots.add(0, model.state_dict())
+        _save_snapshot(directory, 0, snapshots.weights[0])
+    if progress is not None:
+        progress(start, config.steps)
+    for step in range(start + 1, config.steps + 1):
+        metrics: dict[str, float] = {}
+        version = step - 1  # the weights that play this step's games
+        generators = {version: current}
+        seats = []
+        for k in range(config.games_per_step):
+            game = games[(episodes + k) % len(games)]
+            players, past = _players(game, config, episodes + k, version, snapshots, step)
+            for v in past:
+                generators[v] = snapshots.generator(v)
+            seats.append((game, players))
+        collector = Collector(protocol, generators, prompter, stop_ids=[])
+        t0 = time.perf_counter()
+        records = collector.play(seats, seed=_seed(config.seed, step, 1), first_episode=episodes)
+        t1 = time.perf_counter()
+        episodes += len(records)
+        samples, traces = _samples_and_traces(records)
+        advantages, baselines = _advantages(traces, baselines, config)
+        kept = _assign(samples, traces, advantages, config.filter_zero)
+        decisions = [s for r in records for s in r.samples]
+        tokens = sum(len(s.completion_ids) for s in decisions)
+        metrics["train/legal_rate"] = (
+            float(np.mean([s.valid for s in decisions])) if decisions else float("nan")
+        )
+        metrics["train/invalid_game_rate"] = float(
+            np.mean([r.invalid_by is not None for r in records])
+        )
+        metrics["train/response_length"] = tokens / len(decisions) if decisions else float("nan")
+        metrics["train/samples"] = float(len(decisions))
+        metrics["train/kept_samples"] = float(len(kept))
+        metrics["speed/tokens_per_s"] = tokens / max(t1 - t0, 1e-9)
+        metrics["speed/games_per_s"] = len(records) / max(t1 - t0, 1e-9)
+        metrics["seconds/collect"] = t1 - t0
+        if kept:
+            stats = learner.step(kept, seed=_seed(config.seed, step, 2))
+            for name in ("loss", "entropy", "logprob_gap", "clip_fraction", "grad_norm"):
+                if name in stats:
+                    metrics[f"train/{name}"] = float(stats[name])
+        metrics["seconds/update"] = time.perf_counter() - t1
+        for (g, r), b in sorted(baselines.items(), key=str):
+            metrics[f"baseline/{g}/{r}"] = b
+        if step % config.snapshot_every == 0:
+            snapshots.add(step, model.state_dict())
+            _save_snapshot(directory, step, snapshots.weights[step])
+        if config.eval_every and (step % config.eval_every == 0 or step == config.steps):
+            t2 = time.perf_counter()
+            metrics.update(
+                evaluate(model, tokenizer, games, protocol, config, step, current, snapshots)
+            )
+            metrics["seconds/evaluate"] = time.perf_counter() - t2
+        for name, value in metrics.items():
+            if np.isfinite(value):
+                log.log(name, value, step)
+        result.steps.append(StepRecord(step, metrics))
+        if store is not None and (step % config.checkpoint_every == 0 or step == config.steps):
+            _checkpoint(store, learner, step, baselines, episodes, sorted(snapshots.weights))
+        if progress is not None:
+            progress(step, config.steps)
+    result.baselines = baselines
+    result.snapshots = sorted(snapshots.weights)
+    return result
+
+
+def _players(
+    game: Game, config: LoopConfig, episode: int, version: int, snapshots: _Snapshots, step: int
+) -> tuple[list[SeatPlayer], list[int]]:
+    spec = config.opponents[episode % len(config.opponents)]
+    n = game.num_players
+    if spec == "self":
+        return [PolicySeat(version) for _ in range(n)], []
+    trained = episode % n
+    past: list[int] = []
+    players: list[SeatPlayer] = []
+    rng = np.random.default_rng(_seed(config.seed, step, 3, episode))
+    for seat in range(n):
+        if seat == trained:
+            players.append(PolicySeat(version))
+        elif spec == "past":
+            window = sorted(snapshots.weights)[-config.past_window :]
+            v = int(window[int(rng.integers(len(window)))])
+            past.append(v)
+            players.append(PolicySeat(v, trained=False))
+        else:
+            players.append(parse_agent(spec))
+    return players, past
+
+
+def _samples_and_traces(
+    records: Sequence[EpisodeRecord],
+) -> tuple[list[list[TurnSample]], list[SeatTrace]]:
+    """Per trace (one trained seat of one game, in episode order), its samples in turn order."""
+    samples: list[list[TurnSample]] = []
+    traces: list[SeatTrace] = []
+    for record in records:
+        for trace in record.traces:
+            seat_samples = sorted(
+                (s for s in record.samples if s.seat == trace.role), key=lambda s: s.turn
+            )
+            if len(seat_samples) != len(trace.rewards):
+                raise RedqueenError(
+                    f"episode {record.episode}: {len(seat_samples)} samples for "
+                    f"{len(trace.rewards)} turn rewards of seat {trace.role}"
+                )
+            samples.append(seat_samples)
+            traces.append(trace)
+    return samples, traces
+
+
+def _advantages(
+    traces: Sequence[SeatTrace],
+    baselines: dict[tuple[str, int | str], float],
+    config: LoopConfig,
+) -> tuple[list[np.ndarray], dict[tuple[str, int | str], float]]:
+    if not traces:
+        return [], baselines
+    if config.estimator == "rae":
+        return rae(traces, baselines, alpha=config.alpha, gamma=config.gamma)
+    if config.estimator == "mars":
+        return mars(traces, gamma=config.gamma), baselines
+    return reinforce(traces, gamma=config.gamma), baselines
+
+
+def _assign(
+    samples: Sequence[Sequence[TurnSample]],
+    traces: Sequence[SeatTrace],
+    advantages: Sequence[np.ndarray],
+    filter_zero: bool,
+) -> list[TurnSample]:
+    kept: list[TurnSample] = []
+    masks = keep_nonzero(advantages) if filter_zero else [np.ones(len(a), bool) for a in advantages]
+    for seat_samples, adv, keep in zip(samples, advantages, masks, strict=True):
+        for sample, a, k in zip(seat_samples, adv, keep, strict=True):
+            sample.advantage = float(a)
+            if k:
+                kept.append(sample)
+    del traces
+    return kept
+
+
+def evaluate(
+    model: Any,
+    tokenizer: Any,
+    games: Sequence[Game],
+    protocol: Protocol,
+    config: LoopConfig,
+    step: int,
+    current: Any,
+    snapshots: _Snapshots | None = None,
+) -> dict[str, float]:
+    """Win, draw, loss and invalid rates (with 95% Wilson intervals) of the current policy
+    against each evaluator, seat-balanced; the induced policy's exploitability where the
+    game compiles."""
+    from redqueen.learn.llm.policy import checkpoint_mixture, induced_policy, policy_exploitability
+
+    out: dict[str, float] = {}
+    prompter = Prompter(tokenizer, protocol.prompt_style)
+    collector = Collector(protocol, {step: current}, prompter)
+    for game in games:
+        prefix = f"eval/{game.id}" if len(games) > 1 else "eval"
+        for spec in config.evaluators:
+            agent: Agent = parse_agent(spec)
+            seats = []
+            for k in range(config.eval_games):
+                mine = k % game.num_players
+                seats.append(
+                    (
+                        game,
+                        [
+                            PolicySeat(step, trained=False) if p == mine else agent
+                            for p in range(game.num_players)
+                        ],
+                    )
+                )
+            records = collector.play(seats, seed=_seed(config.seed, step, 4))
+            counts = dict.fromkeys(OUTCOMES, 0)
+            for k, record in enumerate(records):
+                counts[record.outcome(k % game.num_players)] += 1
+            for outcome, count in counts.items():
+                rate = rate_with_interval(count, len(records))
+                out[f"{prefix}/{spec}/{outcome}_rate"] = float(rate["rate"])
+                out[f"{prefix}/{spec}/{outcome}_low"] = float(rate["low"])
+                out[f"{prefix}/{spec}/{outcome}_high"] = float(rate["high"])
+        if config.exploitability and _compiles(game):
+            policy = induced_policy(model, prompter, game)
+            name = f"exploitability/{game.id}" if len(games) > 1 else "exploitability"
+            out[name] = policy_exploitability(game, policy)
+            if snapshots is not None and len(snapshots.weights) > 1:
+                policies = []
+                for version in sorted(snapshots.weights):
+                    frozen = snapshots.generator(version).model
+                    policies.append(induced_policy(frozen, prompter, game))
+                out[f"{name}_mixture"] = policy_exploitability(
+                    game, checkpoint_mixture(game, policies)
+                )
+    return out
+
+
+def _compiles(game: Game) -> bool:
+    spec = game.spec
+    return (
+        not spec.text_actions
+        and spec.num_players == 2
+        and spec.utility.value in ("zero_sum", "constant_sum")
+        and spec.dynamics.value == "sequential"
+    )
+
+
+def _save_snapshot(directory: Path | None, version: int, weights: dict[str, Any]) -> None:
+    if directory is None:
+        return
+    import torch
+
+    path = directory / "snapshots" / f"v{version}.pt"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".pt.tmp")
+    torch.save(weights, tmp)
+    tmp.replace(path)
+
+
+def _checkpoint(
+    store: RunStore,
+    learner: Any,
+    step: int,
+    baselines: dict[tuple[str, int | str], float],
+    episodes: int,
+    snapshots: list[int],
+) -> None:
+    """The learner's state to a new file, then (atomically) the meta record that points to
+    it; the previous file is removed only after."""
+    import torch
+
+    directory = store.dir / ALGORITHM
+    directory.mkdir(parents=True, exist_ok=True)
+    name = f"checkpoint-{step}.pt"
+    tmp = directory / (name + ".tmp")
+    torch.save(learner.state_dict(), tmp)
+    tmp.replace(directory / name)
+    previous = store.get_meta(ALGORITHM)
+    store.set_meta(
+        ALGORITHM,
+        {
+            "step": step,
+            "checkpoint": name,
+            "baselines": [[g, r, b] for (g, r), b in sorted(baselines.items(), key=str)],
+            "episodes": episodes,
+            "snapshots": snapshots,
+        },
+    )
+    if previous is not None and previous["checkpoint"] != name:
+        (directory / previous["checkpoint"]).unlink(missing_ok=True)

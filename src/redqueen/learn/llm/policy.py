@@ -1,0 +1,192 @@
+"""The policy an LLM induces on a small game, and its exact exploitability.
+
+At every information state of every player, the model is shown the prompt the collector
+would show (:class:`~redqueen.learn.llm.collector.Prompter`) and each legal move is scored
+as the model's answer: the answer's tokens (the move in the prompt style's answer format,
+then the end-of-sequence token; in the ``plain`` style, whose replies are read by their
+first words, the move's tokens alone), their logprobs summed. The probabilities are
+normalised over the legal moves, so the induced policy is the model's play *given that
+it answers legally* (how often it does not is the legal-move rate, measured apart). For
+a model that writes free reasoning before its answer this scores the direct answer only;
+:func:`sampled_policy` estimates the policy by sampling replies instead, with the
+share of replies that named no legal move.
+
+The exact best response of :mod:`redqueen.solve` to that tabular policy gives its
+exploitability (NashConv over the number of players), for any game small enough to
+compile (Kuhn and Leduc poker, small matrix games). SPIRAL's and MARS's papers report win
+rates only; an exploitability says how far from an equilibrium the trained model plays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from redqueen.errors import InvalidParameterError
+from redqueen.games.core import CHANCE, SIMULTANEOUS, Game, State
+from redqueen.learn.population import mixture_policy
+from redqueen.solve.policy import TabularPolicy
+from redqueen.solve.responses import exploitability
+
+_ANSWER = {"plain": "{}", "spiral": "\\boxed{{{}}}", "mars": "<answer>{}</answer>"}
+
+
+def information_states(
+    game: Game, *, max_nodes: int = 1_000_000
+) -> dict[tuple[int, Hashable], State]:
+    """One state for each ``(player, information_state_key)`` where that player moves,
+    found by walking every chance outcome and action (small games only: a game with more
+    than ``max_nodes`` histories raises :class:`~redqueen.errors.InvalidParameterError`)."""
+    if game.spec.text_actions:
+        raise InvalidParameterError(f"{game.id} is text-only: it has no enumerable moves")
+    found: dict[tuple[int, Hashable], State] = {}
+    stack = [game.new_initial_state()]
+    visited = 0
+    while stack:
+        state = stack.pop()
+        visited += 1
+        if visited > max_nodes:
+            raise InvalidParameterError(
+                f"{game.id} has more than {max_nodes} histories: too large to enumerate"
+            )
+        if state.is_terminal():
+            continue
+        player = state.current_player()
+        if player == CHANCE:
+            actions = [a for a, _ in state.chance_outcomes()]
+        elif player == SIMULTANEOUS:
+            raise InvalidParameterError(
+                f"{game.id} has simultaneous moves; the induced policy covers sequential games"
+            )
+        else:
+            found.setdefault((player, state.information_state_key(player)), state)
+            actions = state.legal_actions()
+        for a in actions:
+            child = state.clone()
+            child.apply_action(a)
+            stack.append(child)
+    return found
+
+
+def _prompt_and_answers(
+    prompter: Any, game: Game, state: State, player: int
+) -> tuple[list[int], list[int], list[list[int]]]:
+    tok = prompter.tokenizer
+    legal = state.legal_actions(player)
+    moves = [state.action_text(a, player) for a in legal]
+    user = {"role": "user", "content": prompter.user_text(state.observation_text(player), moves)}
+    prompt = prompter.prompt_ids(game, [user])
+    # the plain style reads the first words of a reply as the move (what follows is
+    # ignored), so a move's probability is that of its words; the other styles need the
+    # whole answer, then the end of the reply
+    end = [] if tok.eos_token_id is None or prompter.style == "plain" else [int(tok.eos_token_id)]
+    template = _ANSWER[prompter.style]
+    answers = [list(tok.encode(template.format(m), add_special_tokens=False)) + end for m in moves]
+    return prompt, legal, answers
+
+
+def induced_policy(model: Any, prompter: Any, game: Game, *, batch_size: int = 64) -> TabularPolicy:
+    """The model's policy at every information state (see the module docstring), scored
+    at temperature 1."""
+    import torch
+
+    from redqueen.learn.llm.generators import sequence_logprobs
+
+    rows: list[tuple[tuple[int, Hashable], int, list[int], list[int]]] = []
+    for (player, key), state in information_states(game).items():
+        prompt, legal, answers = _prompt_and_answers(prompter, game, state, player)
+        rows += [((player, key), a, prompt, ans) for a, ans in zip(legal, answers, strict=True)]
+    scores: list[float] = []
+    with torch.no_grad():
+        for start in range(0, len(rows), batch_size):
+            chunk = rows[start : start + batch_size]
+            logprobs = sequence_logprobs(model, [r[2] for r in chunk], [r[3] for r in chunk], 1.0)
+            scores += [float(lp.sum()) for lp in logprobs]
+    logits: dict[tuple[int, Hashable], dict[int, float]] = {}
+    for (infoset, action, _, _), score in zip(rows, scores, strict=True):
+        logits.setdefault(infoset, {})[action] = score
+    table: dict[tuple[int, Hashable], dict[int, float]] = {}
+    for infoset, by_action in logits.items():
+        values = np.array(list(by_action.values()))
+        p = np.exp(values - values.max())
+        p /= p.sum()
+        table[infoset] = dict(zip(by_action, p.tolist(), strict=True))
+    return TabularPolicy(table)
+
+
+@dataclass(frozen=True)
+class SampledPolicy:
+    """A policy estimated by sampling replies: the empirical move frequencies among legal
+    replies (uniform where none was legal) and the share of replies that were not legal."""
+
+    policy: TabularPolicy
+    replies: int
+    invalid: int
+
+
+def sampled_policy(
+    generator: Any,
+    prompter: Any,
+    game: Game,
+    *,
+    samples: int,
+    max_new_tokens: int,
+    temperature: float = 1.0,
+    seed: int = 0,
+    stop_ids: Sequence[int] = (),
+) -> SampledPolicy:
+    """Estimate the policy of any generator (an API model's too) by ``samples`` replies
+    at each information state."""
+    if samples < 1:
+        raise InvalidParameterError(f"samples {samples}; allowed: at least 1")
+    states = information_states(game)
+    prompts, owners = [], []
+    for infoset, state in states.items():
+        prompt, _, _ = _prompt_and_answers(prompter, game, state, infoset[0])
+        prompts += [prompt] * samples
+        owners += [infoset] * samples
+    replies = generator.generate(
+        prompts,
+        max_new_tokens=max_new_tokens,
+        temperature=temperature,
+        seed=seed,
+        stop_ids=stop_ids,
+    )
+    counts: dict[tuple[int, Hashable], dict[int, int]] = {k: {} for k in states}
+    invalid = 0
+    for infoset, reply in zip(owners, replies, strict=True):
+        state = states[infoset]
+        moves = [(a, state.action_text(a, infoset[0])) for a in state.legal_actions()]
+        action = prompter.parse(prompter.answer_text(reply.completion_ids), moves)
+        if action is None:
+            invalid += 1
+        else:
+            counts[infoset][action] = counts[infoset].get(action, 0) + 1
+    table: dict[tuple[int, Hashable], dict[int, float]] = {}
+    for infoset, state in states.items():
+        legal = state.legal_actions()
+        total = sum(counts[infoset].values())
+        table[infoset] = {
+            a: counts[infoset].get(a, 0) / total if total else 1 / len(legal) for a in legal
+        }
+    return SampledPolicy(TabularPolicy(table), len(replies), invalid)
+
+
+def policy_exploitability(game: Game, policy: TabularPolicy) -> float:
+    """The exact exploitability of ``policy`` (:func:`redqueen.solve.exploitability`)."""
+    return float(exploitability(game, policy))
+
+
+def checkpoint_mixture(
+    game: Game, policies: Sequence[TabularPolicy], weights: Sequence[float] | None = None
+) -> TabularPolicy:
+    """The behaviour policy that plays like picking one checkpoint's policy at the start
+    of each game (uniformly by default): the reach-weighted mixture of
+    :func:`redqueen.learn.population.mixture_policy`, what fictitious play's average is."""
+    if not policies:
+        raise InvalidParameterError("a mixture needs at least one policy")
+    w = np.ones(len(policies)) / len(policies) if weights is None else np.asarray(weights)
+    return mixture_policy(game, policies, w)

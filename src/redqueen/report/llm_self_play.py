@@ -1,0 +1,101 @@
+"""The report of an LLM self-play run: one self-contained HTML page of curves.
+
+It is rendered from the run's metrics as the experiment hands them over (``{name: [(step,
+value), ...]}``): the legal-move rate, the exact exploitability of the induced policy
+(current and mixture of snapshots), the rates against each evaluator with their 95%
+Wilson intervals as bands, the loss, entropy and the sampler/learner logprob gap, RAE's
+baselines, and the speed (tokens/s, games/s, seconds per phase); then the Elo table of
+the checkpoints when the experiment measured one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from redqueen.measure.ratings import EloRating
+from redqueen.report.learning import (
+    curve_section,
+    elo_table_html,
+    line_chart_svg,
+    page_html,
+    write_html,
+)
+
+Series = Mapping[str, Sequence[tuple[float, float]]]
+
+
+def _pick(metrics: Series, prefix: str, suffix: str = "") -> dict[str, list[tuple[float, float]]]:
+    return {
+        name[len(prefix) :].removesuffix(suffix) or name: list(points)
+        for name, points in metrics.items()
+        if name.startswith(prefix) and name.endswith(suffix) and points
+    }
+
+
+def write_llm_self_play_report(
+    run_dir: str | Path,
+    config: Mapping[str, Any],
+    metrics: Series,
+    elo: Sequence[EloRating] = (),
+) -> Path:
+    """Write ``report.html`` into ``run_dir`` from ``metrics`` (every logged metric's
+    ``(step, value)`` points); return its path."""
+    sections: list[tuple[str, str]] = []
+    legal = _pick(metrics, "train/legal_rate")
+    if legal:
+        sections.append(
+            (
+                "Legal-move rate (self-play decisions)",
+                curve_section({"legal moves": legal["train/legal_rate"]}, y_label="rate"),
+            )
+        )
+    exploit = _pick(metrics, "exploitability")
+    if exploit:
+        named = {
+            ("current policy" if k in ("", "exploitability") else k.strip("/_")): v
+            for k, v in exploit.items()
+        }
+        sections.append(
+            (
+                "Exploitability of the induced policy (exact best response)",
+                curve_section(named, y_label="exploitability"),
+            )
+        )
+    rates = _pick(metrics, "eval/", "_rate")
+    for name, points in sorted(rates.items()):
+        if not name.endswith("/win") and not name.endswith("/invalid"):
+            continue
+        low = dict(metrics.get(f"eval/{name}_low", ()))
+        high = dict(metrics.get(f"eval/{name}_high", ()))
+        band = [(x, low[x], high[x]) for x, _ in points if x in low and x in high]
+        sections.append(
+            (
+                f"Against {name.rsplit('/', 1)[0]}: {name.rsplit('/', 1)[1]} rate (95% Wilson)",
+                line_chart_svg({name: points}, x_label="step", y_label="rate", bands={name: band}),
+            )
+        )
+    train = {
+        k: v for k, v in _pick(metrics, "train/").items() if k in ("loss", "entropy", "logprob_gap")
+    }
+    if train:
+        sections.append(("Training", curve_section(train, y_label="value")))
+    baselines = _pick(metrics, "baseline/")
+    if baselines:
+        sections.append(
+            ("RAE baselines per (game, role)", curve_section(baselines, y_label="baseline"))
+        )
+    speed = _pick(metrics, "speed/")
+    if speed:
+        sections.append(("Speed", curve_section(speed, y_label="per second")))
+    seconds = _pick(metrics, "seconds/")
+    if seconds:
+        sections.append(("Seconds per phase", curve_section(seconds, y_label="seconds")))
+    if elo:
+        sections.append(("Checkpoints on one Elo scale (95% interval)", elo_table_html(elo)))
+    if not sections:
+        sections.append(("Steps", "<p>No step finished yet.</p>"))
+    title = str(config.get("name", Path(run_dir).name))
+    page = page_html(title, sections, subtitle=str(config.get("description", "")), config=config)
+    return write_html(Path(run_dir) / "report.html", page)

@@ -1,0 +1,177 @@
+"""The self-play collector keeps the protocol exactly: invalid replies, truncation, the
+error allowance, draws and shaping, frozen seats, three players, and the exact token ids
+of each trained decision. A scripted generator answers, so no model is needed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import pytest
+
+import redqueen
+from redqueen.agents import RandomAgent
+from redqueen.errors import InvalidParameterError
+from redqueen.learn.llm.collector import (
+    Collector,
+    PolicySeat,
+    Prompter,
+    prompt_vocabulary,
+    protocol,
+)
+from redqueen.learn.llm.generators import Generation
+from redqueen.learn.llm.tiny import word_tokenizer
+
+KUHN = redqueen.make("kuhn_poker")
+
+
+class Scripted:
+    """Answers each prompt with ``answer(prompt_text)`` (words), then end-of-sequence."""
+
+    def __init__(self, tokenizer: object, answer: Callable[[str], str]) -> None:
+        self.tok = tokenizer
+        self.answer = answer
+        self.calls: list[int] = []
+
+    def generate(
+        self,
+        prompts: Sequence[Sequence[int]],
+        *,
+        max_new_tokens: int,
+        temperature: float,
+        seed: int,
+        stop_ids: Sequence[int] = (),
+    ) -> list[Generation]:
+        self.calls.append(len(prompts))
+        out = []
+        for prompt in prompts:
+            text = self.tok.decode(list(prompt), skip_special_tokens=True)  # type: ignore[attr-defined]
+            ids = self.tok.encode(self.answer(text), add_special_tokens=False)  # type: ignore[attr-defined]
+            ids = [*ids, self.tok.eos_token_id][:max_new_tokens]  # type: ignore[attr-defined]
+            out.append(Generation(ids, [-0.5] * len(ids), "stop"))
+        return out
+
+
+@pytest.fixture(scope="module")
+def tok() -> object:
+    games = [KUHN, redqueen.make("kuhn_poker", players=3), redqueen.make("prisoners_dilemma")]
+    return word_tokenizer([*prompt_vocabulary(games, "plain"), "nonsense"])
+
+
+def first_legal(text: str) -> str:
+    return text.split("Legal moves:")[1].split()[0]
+
+
+def collect(
+    tok: object,
+    answer: Callable[[str], str],
+    players: list,  # type: ignore[type-arg]
+    n: int = 8,
+    game: redqueen.Game = KUHN,
+    **proto: object,
+) -> tuple[list, Scripted]:  # type: ignore[type-arg]
+    gen = Scripted(tok, answer)
+    collector = Collector(protocol("plain", **proto), {0: gen}, Prompter(tok, "plain"))
+    return collector.play([(game, players) for _ in range(n)], seed=3), gen
+
+
+def test_invalid_reply_ends_the_game_with_spirals_rewards(tok: object) -> None:
+    records, _ = collect(tok, lambda t: "nonsense", [PolicySeat(0), PolicySeat(0)])
+    for r in records:
+        assert r.invalid_by == 0 and r.rewards == [-1.5, 0.5] and r.returns == [0.0, 0.0]
+        assert r.outcome(0) == "invalid" and r.outcome(1) == "win"
+        assert [t.rewards for t in r.traces] == [(-1.5,)]  # seat 1 never moved
+        assert len(r.samples) == 1 and not r.samples[0].valid
+
+
+def test_legal_play_keeps_token_ids_and_game_returns(tok: object) -> None:
+    records, gen = collect(tok, first_legal, [PolicySeat(0), PolicySeat(0)], n=16)
+    assert gen.calls[0] == 16  # every game's first decision in one batch
+    for r in records:
+        assert r.invalid_by is None and not r.truncated
+        assert r.rewards == r.returns and sum(r.returns) == 0
+        for trace in r.traces:
+            turns = [s for s in r.samples if s.seat == trace.role]
+            assert len(turns) == len(trace.rewards) and trace.rewards[-1] == r.rewards[trace.role]
+            assert all(s.valid and s.completion_ids[-1] == tok.eos_token_id for s in turns)  # type: ignore[attr-defined]
+            assert [s.turn for s in turns] == list(range(len(turns)))
+
+
+def test_frozen_seats_and_agents_make_no_samples(tok: object) -> None:
+    records, _ = collect(tok, first_legal, [PolicySeat(0), PolicySeat(0, trained=False)])
+    assert all({s.seat for s in r.samples} == {0} for r in records)
+    records, _ = collect(tok, first_legal, [RandomAgent(), PolicySeat(0)])
+    assert all(r.traces and r.traces[0].role == 1 for r in records)
+
+
+def test_truncation_is_a_draw_with_zero_rewards(tok: object) -> None:
+    records, _ = collect(tok, first_legal, [PolicySeat(0), PolicySeat(0)], max_turns=1)
+    for r in records:
+        assert r.truncated and r.rewards == [0.0, 0.0] and r.decisions == 1
+        assert r.outcome(0) == "draw"
+
+
+def test_error_allowance_asks_again_and_shaping_pays_per_turn(tok: object) -> None:
+    calls: list[str] = []
+
+    def first_reply_wrong(text: str) -> str:
+        calls.append(text)
+        return "nonsense" if len(calls) == 1 else first_legal(text)
+
+    records, _ = collect(
+        tok, first_reply_wrong, [PolicySeat(0), RandomAgent()], n=1, error_allowance=1,
+        valid_move_bonus=0.05,
+    )  # fmt: skip
+    r = records[0]
+    assert r.invalid_by is None and r.invalid_moves[0] == 1 and calls[0] == calls[1]
+    rewards = r.traces[0].rewards
+    assert rewards[0] == 0.0  # the tolerated invalid reply, asked again
+    assert rewards[1:-1] == (0.05,) * (len(rewards) - 2)
+    assert rewards[-1] == pytest.approx(0.05 + r.rewards[0])
+    assert [s.valid for s in r.samples] == [False] + [True] * (len(rewards) - 1)
+
+    records, _ = collect(
+        tok, lambda t: "nonsense", [PolicySeat(0), RandomAgent()], n=1, error_allowance=1
+    )
+    assert records[0].invalid_by == 0 and records[0].invalid_moves[0] == 2
+
+
+def test_a_draw_pays_the_draw_reward_and_simultaneous_moves_are_joined(tok: object) -> None:
+    pd = redqueen.make("prisoners_dilemma")
+    both_cooperate, _ = collect(
+        tok, lambda t: "cooperate", [PolicySeat(0), PolicySeat(0)], n=2, game=pd, draw_reward=0.1
+    )
+    for r in both_cooperate:
+        assert r.returns == [3.0, 3.0] and r.rewards == [3.1, 3.1] and r.outcome(0) == "draw"
+        assert sorted(t.role for t in r.traces) == [0, 1]
+    split, _ = collect(
+        tok,
+        lambda t: "cooperate" if "You are player 0" in t else "defect",
+        [PolicySeat(0), PolicySeat(0)],
+        n=1,
+        game=pd,
+        draw_reward=0.1,
+    )
+    assert split[0].rewards == [0.0, 5.0] and split[0].outcome(1) == "win"
+
+
+def test_three_players(tok: object) -> None:
+    game = redqueen.make("kuhn_poker", players=3)
+    records, _ = collect(tok, first_legal, [PolicySeat(0)] * 3, n=4, game=game)
+    for r in records:
+        assert len(r.rewards) == 3 and abs(sum(r.rewards)) < 1e-9
+        assert {t.role for t in r.traces} <= {0, 1, 2} and len(r.traces) >= 2
+
+
+def test_same_seed_same_games(tok: object) -> None:
+    a, _ = collect(tok, first_legal, [PolicySeat(0), RandomAgent()])
+    b, _ = collect(tok, first_legal, [PolicySeat(0), RandomAgent()])
+    assert [r.to_dict() for r in a] == [r.to_dict() for r in b]
+
+
+def test_bad_protocols_are_refused() -> None:
+    with pytest.raises(InvalidParameterError, match="allowed: spiral, mars, plain"):
+        protocol("nope")
+    with pytest.raises(InvalidParameterError, match="unknown protocol field"):
+        protocol("spiral", invalid_penalty=1)
+    with pytest.raises(InvalidParameterError, match="allowed: plain, spiral, mars"):
+        protocol("spiral", prompt_style="chat")
