@@ -166,13 +166,16 @@ def _legal_curve(seed: int) -> tuple[list[float], float]:
 
 @pytest.mark.slow
 def test_the_laptop_check_learns_to_answer_legally() -> None:
-    """The tiny model starts below 20% legal answers and, by self-play with RAE, ends
-    above 90% (measured: see the thresholds below); its induced policy's exploitability
-    is measured exactly at the end. What it does not learn in this budget is card-
-    dependent play, so the exploitability is reported, not gated on."""
+    """The tiny model starts with few legal answers and, by self-play with RAE, ends with
+    most of them legal; its induced policy's exploitability is measured exactly at the
+    end. Measured (40 steps of 32 games, seeds 0-4): first step 0.18, 0.09, 0.06, 0.06,
+    0.00; mean of the last 10 steps 0.88, 0.87, 0.93, 0.93, 0.94; exploitability 0.33,
+    0.33, 0.64, 0.33, 0.33. The model does not learn card-dependent play in this budget,
+    so the exploitability is reported, not gated on."""
     curves = [_legal_curve(seed) for seed in (0, 1, 2)]
-    for legal, exploitability in curves:
-        assert legal[0] < 0.2
-        assert 0 < exploitability < 2
+    first = [legal[0] for legal, _ in curves]
     late = [float(np.mean(legal[-10:])) for legal, _ in curves]
-    assert np.mean(late) > 0.85, late
+    assert np.mean(first) < 0.2, first
+    assert np.mean(late) > 0.75, late
+    assert np.mean(late) - np.mean(first) > 0.6, (first, late)
+    assert all(0 < exploitability < 2 for _, exploitability in curves)
