@@ -28,8 +28,10 @@ token ids the generator sampled and their logprobs; the seat's per-turn rewards 
 :class:`~redqueen.learn.llm.advantages.SeatTrace` keyed by (game, seat).
 
 Randomness is explicit: episode ``e`` of a collection seeded ``s`` draws its chance
-outcomes and its agents' moves from ``SeedSequence((s, e))``, and the generators are
-seeded per tick, so the same seed gives the same games.
+outcomes and its agents' moves from ``SeedSequence((s, e))``, and each reply of seat ``p``
+is sampled from its own stream, ``SeedSequence((s, e, p, k))`` for its ``k``-th reply. So a
+game does not depend on which other games share its batches: the same games split
+between several collectors (Ray actors) are the games one collector plays.
 """
 
 from __future__ import annotations
@@ -378,7 +380,6 @@ class Collector:
         ]
         for g in running:
             g.advance(self.protocol)
-        tick = 0
         while True:
             asks: dict[int, list[tuple[_Game, int, list[int]]]] = {}
             for g in running:
@@ -406,7 +407,10 @@ class Collector:
                     [ids for _, _, ids in items],
                     max_new_tokens=self.protocol.max_new_tokens,
                     temperature=self.protocol.temperature,
-                    seed=int(np.random.SeedSequence((seed, tick, version)).generate_state(1)[0]),
+                    seed=[
+                        _decision_seed(seed, g.episode, seat, len(g.seats[seat].turn_rewards))
+                        for g, seat, _ in items
+                    ],
                     stop_ids=self.stop_ids,
                 )
                 for (g, seat, prompt), reply in zip(items, replies, strict=True):
@@ -414,7 +418,6 @@ class Collector:
             for g in running:
                 if not g.done:
                     g.advance(self.protocol)
-            tick += 1
         return [self._record(g) for g in running]
 
     def _prompt(self, g: _Game, seat: int) -> list[int]:
@@ -541,6 +544,12 @@ class Collector:
             samples=samples,
             traces=traces,
         )
+
+
+def _decision_seed(seed: int, episode: int, seat: int, attempt: int) -> int:
+    """The sampling seed of one reply: the collection's seed, the episode, the seat and
+    the seat's reply number, so that a game is the same however games are batched."""
+    return int(np.random.SeedSequence((seed, episode, seat, attempt)).generate_state(1)[0])
 
 
 def _label(player: SeatPlayer) -> str:

@@ -12,12 +12,15 @@ padded with an attention mask and position ids that count from each row's first 
 token; at each step the last position's logits are divided by the temperature ``T``,
 ``log_softmax`` gives the logprobs, ``torch.multinomial`` draws the next token from a
 ``torch.Generator`` seeded with ``seed`` (same seed, same prompts, same weights: same
-completions), and the drawn token's logprob is recorded. A row stops at the tokenizer's
-(or the model's generation config's) end-of-sequence ids or at any of ``stop_ids``: the
-stop token is part of the completion and the finish reason is ``"stop"``; a row that
-reaches ``max_new_tokens`` finishes with ``"length"``. Rows that have finished are fed pad
-tokens, masked out and not recorded, until every row has finished. ``T = 0`` is greedy
-(argmax) and records the logprob at temperature 1.
+completions), and the drawn token's logprob is recorded. With one seed per prompt, each
+row draws from its own generator (the Gumbel-max trick: the argmax of the logprobs plus
+Gumbel noise is an exact sample), so a row's completion is the same whatever else is in
+the batch: the collector uses this to make games independent of how they are batched.
+A row stops at the tokenizer's (or the model's generation config's) end-of-sequence ids
+or at any of ``stop_ids``: the stop token is part of the completion and the finish
+reason is ``"stop"``; a row that reaches ``max_new_tokens`` finishes with ``"length"``.
+Rows that have finished are fed pad tokens, masked out and not recorded, until every row
+has finished. ``T = 0`` is greedy (argmax) and records the logprob at temperature 1.
 
 **The KV cache.** With the cache the prompt is run once and each step feeds one token
 (position ids continue from each row's last one, so left padding shifts nothing); without
@@ -78,7 +81,7 @@ class Generator(Protocol):
         *,
         max_new_tokens: int,
         temperature: float,
-        seed: int,
+        seed: int | Sequence[int],
         stop_ids: Sequence[int] = (),
     ) -> list[Generation]:
         """One :class:`Generation` per prompt, in order; the same ``seed`` gives the same."""
@@ -150,10 +153,12 @@ class TransformersGenerator:
         *,
         max_new_tokens: int,
         temperature: float,
-        seed: int,
+        seed: int | Sequence[int],
         stop_ids: Sequence[int] = (),
     ) -> list[Generation]:
-        """One completion per prompt (see the module docstring for the exact procedure)."""
+        """One completion per prompt (see the module docstring for the exact procedure).
+        ``seed``: one seed for the batch, or one per prompt (then each row's draws come
+        from its own stream, so a completion does not depend on the rest of the batch)."""
         import torch
 
         if not prompts or any(len(p) == 0 for p in prompts):
@@ -165,8 +170,16 @@ class TransformersGenerator:
         model = self.model
         use_cache = self.use_cache if self.use_cache is not None else max_new_tokens > 1
         device = _device(model)
-        random = torch.Generator(device=device)
-        random.manual_seed(seed)
+        row_streams: list[Any] | None = None
+        if isinstance(seed, int):
+            random = torch.Generator(device=device)
+            random.manual_seed(seed)
+        else:
+            if len(seed) != len(prompts):
+                raise InvalidParameterError(
+                    f"{len(seed)} seeds for {len(prompts)} prompts; give one seed or one each"
+                )
+            row_streams = [torch.Generator(device=device).manual_seed(int(x)) for x in seed]
         stop_set = sorted(self.end_ids | {int(i) for i in stop_ids})
         stops = torch.tensor(stop_set, dtype=torch.long, device=device)
         ids, mask = _left_padded(prompts, self.pad_id, device)
@@ -186,7 +199,10 @@ class TransformersGenerator:
                 )
                 for step in range(max_new_tokens):
                     logits = output.logits[:, -1, :].float()
-                    if temperature > 0:
+                    if temperature > 0 and row_streams is not None:
+                        logprobs = torch.log_softmax(logits / temperature, dim=-1)
+                        tokens = _gumbel_max(logprobs, row_streams)
+                    elif temperature > 0:
                         logprobs = torch.log_softmax(logits / temperature, dim=-1)
                         tokens = torch.multinomial(logprobs.exp(), 1, generator=random)[:, 0]
                     else:
@@ -230,6 +246,21 @@ class TransformersGenerator:
         finally:
             model.train(training)
         return generations
+
+
+def _gumbel_max(logprobs: Any, streams: Sequence[Any]) -> Any:
+    """One draw per row from ``softmax(logprobs)``, each row with its own generator: the
+    argmax of the logprobs plus Gumbel noise (exact sampling, Gumbel 1954)."""
+    import torch
+
+    noise = torch.stack(
+        [
+            torch.rand(logprobs.shape[1], generator=g, device=logprobs.device, dtype=torch.float64)
+            for g in streams
+        ]
+    )
+    gumbel = -torch.log(-torch.log(noise.clamp_min(1e-300)))
+    return (logprobs.double() + gumbel).argmax(dim=-1)
 
 
 def completion_logprobs(

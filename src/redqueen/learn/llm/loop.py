@@ -99,6 +99,9 @@ class LoopConfig:
     """Measure the induced policy's exploitability at each evaluation, where the game
     compiles (two-player zero-sum, small enough)."""
     checkpoint_every: int = 1
+    rollout_actors: int = 0
+    """Ray actors that play the games (:mod:`redqueen.learn.llm.ray_collector`); 0 plays
+    them in this process. Either way the games are the same."""
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -109,8 +112,10 @@ class LoopConfig:
         for name in ("steps", "games_per_step", "past_window", "snapshot_every", "eval_games"):
             if getattr(self, name) < 1:
                 raise InvalidParameterError(f"{name} must be at least 1")
-        if self.eval_every < 0 or self.checkpoint_every < 1:
-            raise InvalidParameterError("eval_every >= 0 and checkpoint_every >= 1")
+        if self.eval_every < 0 or self.checkpoint_every < 1 or self.rollout_actors < 0:
+            raise InvalidParameterError(
+                "eval_every and rollout_actors must be 0 or more, checkpoint_every at least 1"
+            )
         if not self.opponents:
             raise InvalidParameterError("opponents: name at least one (self, past, or an agent)")
         for spec in (*self.opponents, *self.evaluators):
@@ -212,6 +217,11 @@ def train(
                     torch.load(directory / "snapshots" / f"v{version}.pt", weights_only=True),
                 )
     result = LoopResult(resumed_from=start)
+    remote = None
+    if config.rollout_actors:
+        from redqueen.learn.llm.ray_collector import RayCollector
+
+        remote = RayCollector(model, tokenizer, protocol, actors=config.rollout_actors)
     if not snapshots.weights:
         snapshots.add(0, model.state_dict())
         _save_snapshot(directory, 0, snapshots.weights[0])
@@ -228,9 +238,18 @@ def train(
             for v in past:
                 generators[v] = snapshots.generator(v)
             seats.append((game, players))
-        collector = Collector(protocol, generators, prompter, stop_ids=[])
         t0 = time.perf_counter()
-        records = collector.play(seats, seed=_seed(config.seed, step, 1), first_episode=episodes)
+        if remote is not None:
+            weights = {v: snapshots.weights[v] for v in generators if v != version}
+            weights[version] = model.state_dict()
+            records = remote.play(
+                seats, weights, seed=_seed(config.seed, step, 1), first_episode=episodes
+            )
+        else:
+            collector = Collector(protocol, generators, prompter, stop_ids=[])
+            records = collector.play(
+                seats, seed=_seed(config.seed, step, 1), first_episode=episodes
+            )
         t1 = time.perf_counter()
         episodes += len(records)
         samples, traces = _samples_and_traces(records)
