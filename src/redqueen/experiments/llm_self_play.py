@@ -21,7 +21,9 @@ curves and, at the end, puts the checkpoints on one Elo scale.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
+import math
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -71,7 +73,7 @@ class LLMSelfPlayOutcome:
             "name": self.name,
             "steps": len(self.result.steps) + self.result.resumed_from,
             "resumed_from": self.result.resumed_from,
-            "last": {k: v for k, v in last.items() if v == v},
+            "last": {k: v for k, v in last.items() if math.isfinite(v)},
             "snapshots": self.result.snapshots,
             "run_dir": None if self.run_dir is None else str(self.run_dir),
         }
@@ -111,7 +113,7 @@ class LLMSelfPlayRecipe(RecipeBase):
     @model_validator(mode="after")
     def _valid(self) -> LLMSelfPlayRecipe:
         try:
-            protocol, learner, loop = self.configs()
+            loop = self.configs()[2]
             games = self.made_games()
         except RedqueenError as err:
             raise ValueError(str(err)) from None
@@ -127,7 +129,6 @@ class LLMSelfPlayRecipe(RecipeBase):
                     parse_agent(spec).check_game(game)
                 except RedqueenError as err:
                     raise ValueError(f"{spec!r} cannot play {game.id}: {err}") from None
-        del protocol, learner
         return self
 
     def made_games(self) -> list[Game]:
@@ -249,8 +250,6 @@ def _elo_table(
     versions = list(saved.get("snapshots", []))[-6:]
     directory = store.dir / "llm_self_play" / "snapshots"
     generators: dict[int, Any] = {}
-    import copy
-
     for v in versions:
         frozen = copy.deepcopy(model)
         frozen.load_state_dict(torch.load(directory / f"v{v}.pt", weights_only=True))

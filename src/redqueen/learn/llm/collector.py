@@ -45,7 +45,7 @@ from typing import Protocol as TypingProtocol
 import numpy as np
 
 from redqueen.agents.core import Agent, Observation
-from redqueen.agents.llm.parsing import clean_answer, parse_reply
+from redqueen.agents.llm.parsing import clean_answer, extract_answer, parse_reply
 from redqueen.agents.llm.prompts import decision_message, system_prompt
 from redqueen.errors import IllegalActionError, InvalidParameterError, ParseActionError
 from redqueen.games.core import (
@@ -192,8 +192,6 @@ class Prompter:
         """The move text of a reply in a text-only game (None: no answer found)."""
         if self.style == "plain":
             return clean_answer(text) or None
-        from redqueen.agents.llm.parsing import extract_answer
-
         found = extract_answer(text, self.answer_format)
         return None if found is None else clean_answer(found)
 

@@ -195,7 +195,10 @@ def train(
     if not games:
         raise InvalidParameterError("games: name at least one game")
     prompter = Prompter(tokenizer, protocol.prompt_style)
-    make_generator = lambda m: TransformersGenerator(m, tokenizer)  # noqa: E731
+
+    def make_generator(weights: Any) -> TransformersGenerator:
+        return TransformersGenerator(weights, tokenizer)
+
     current = make_generator(model)
     snapshots = _Snapshots(model, make_generator)
     log = MetricLog(store)
@@ -254,7 +257,7 @@ def train(
         episodes += len(records)
         samples, traces = _samples_and_traces(records)
         advantages, baselines = _advantages(traces, baselines, config)
-        kept = _assign(samples, traces, advantages, config.filter_zero)
+        kept = _assign(samples, advantages, config.filter_zero)
         decisions = [s for r in records for s in r.samples]
         tokens = sum(len(s.completion_ids) for s in decisions)
         metrics["train/legal_rate"] = (
@@ -360,10 +363,10 @@ def _advantages(
 
 def _assign(
     samples: Sequence[Sequence[TurnSample]],
-    traces: Sequence[SeatTrace],
     advantages: Sequence[np.ndarray],
     filter_zero: bool,
 ) -> list[TurnSample]:
+    """Each sample's advantage set; the samples to train on (all, or SPIRAL's non-zero)."""
     kept: list[TurnSample] = []
     masks = keep_nonzero(advantages) if filter_zero else [np.ones(len(a), bool) for a in advantages]
     for seat_samples, adv, keep in zip(samples, advantages, masks, strict=True):
@@ -371,7 +374,6 @@ def _assign(
             sample.advantage = float(a)
             if k:
                 kept.append(sample)
-    del traces
     return kept
 
 
