@@ -179,3 +179,17 @@ def test_the_laptop_check_learns_to_answer_legally() -> None:
     assert np.mean(late) > 0.75, late
     assert np.mean(late) - np.mean(first) > 0.6, (first, late)
     assert all(0 < exploitability < 2 for _, exploitability in curves)
+
+
+def test_a_lora_run_checkpoints_only_the_adapter(tmp_path: Path) -> None:
+    recipe = parse_recipe(
+        recipe_data(**{"model.lora": {"r": 4, "alpha": 8}, "loop.steps": 2, "elo_games": 0})
+    )
+    recipe.run(tmp_path / "run")
+    with RunStore(tmp_path / "run") as store:
+        saved = store.get_meta("llm_self_play")
+        gaps = [v for _, v in store.metrics("train/logprob_gap")]
+    state = torch.load(tmp_path / "run" / "llm_self_play" / saved["checkpoint"], weights_only=True)
+    names = list(state["parameters"])
+    assert saved["step"] == 2 and names and all("lora_" in name for name in names)
+    assert max(gaps) < 1e-5
