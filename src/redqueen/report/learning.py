@@ -409,7 +409,11 @@ def write_html(path: str | Path, html: str) -> Path:
 
 
 def curve_section(
-    curves: Mapping[str, Sequence[Point]], *, y_label: str, log_y: bool = False
+    curves: Mapping[str, Sequence[Point]],
+    *,
+    y_label: str,
+    log_y: bool = False,
+    x_label: str = "iteration",
 ) -> str:
     """A chart of ``curves`` and, below it, their last values as a small table."""
     rows = "".join(
@@ -418,9 +422,9 @@ def curve_section(
         for name, pts in curves.items()
         if pts
     )
-    head = f"<tr><th>series</th><th>last x</th><th>last {escape(y_label)}</th></tr>"
+    head = f"<tr><th>series</th><th>last {escape(x_label)}</th><th>last {escape(y_label)}</th></tr>"
     table = f"<table>{head}{rows}</table>"
-    return line_chart_svg(curves, y_label=y_label, log_y=log_y) + table
+    return line_chart_svg(curves, x_label=x_label, y_label=y_label, log_y=log_y) + table
 
 
 # ---- reports of the exact population methods ----------------------------------------------

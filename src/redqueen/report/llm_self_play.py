@@ -48,7 +48,9 @@ def write_llm_self_play_report(
         sections.append(
             (
                 "Legal-move rate (self-play decisions)",
-                curve_section({"legal moves": legal["train/legal_rate"]}, y_label="rate"),
+                curve_section(
+                    {"legal moves": legal["train/legal_rate"]}, y_label="rate", x_label="step"
+                ),
             )
         )
     exploit = _pick(metrics, "exploitability")
@@ -60,7 +62,7 @@ def write_llm_self_play_report(
         sections.append(
             (
                 "Exploitability of the induced policy (exact best response)",
-                curve_section(named, y_label="exploitability"),
+                curve_section(named, y_label="exploitability", x_label="step"),
             )
         )
     rates = _pick(metrics, "eval/", "_rate")
@@ -80,18 +82,23 @@ def write_llm_self_play_report(
         k: v for k, v in _pick(metrics, "train/").items() if k in ("loss", "entropy", "logprob_gap")
     }
     if train:
-        sections.append(("Training", curve_section(train, y_label="value")))
+        sections.append(("Training", curve_section(train, y_label="value", x_label="step")))
     baselines = _pick(metrics, "baseline/")
     if baselines:
         sections.append(
-            ("RAE baselines per (game, role)", curve_section(baselines, y_label="baseline"))
+            (
+                "RAE baselines per (game, role)",
+                curve_section(baselines, y_label="baseline", x_label="step"),
+            )
         )
     speed = _pick(metrics, "speed/")
     if speed:
-        sections.append(("Speed", curve_section(speed, y_label="per second")))
+        sections.append(("Speed", curve_section(speed, y_label="per second", x_label="step")))
     seconds = _pick(metrics, "seconds/")
     if seconds:
-        sections.append(("Seconds per phase", curve_section(seconds, y_label="seconds")))
+        sections.append(
+            ("Seconds per phase", curve_section(seconds, y_label="seconds", x_label="step"))
+        )
     if elo:
         sections.append(("Checkpoints on one Elo scale (95% interval)", elo_table_html(elo)))
     if not sections:
