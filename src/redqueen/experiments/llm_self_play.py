@@ -160,8 +160,10 @@ class LLMSelfPlayRecipe(RecipeBase):
 
         if self.model.path is not None:
             return load_model(self.model.path, dtype=self.model.dtype, device=self.model.device)
-        root = Path(out_dir) if out_dir is not None else Path(tempfile.mkdtemp())
-        directory = root / "llm_self_play" / "base_model"
+        if out_dir is None:  # an in-memory run leaves no files behind
+            with tempfile.TemporaryDirectory() as scratch:
+                return self.load(Path(scratch))
+        directory = Path(out_dir) / "llm_self_play" / "base_model"
         if not (directory / "config.json").is_file():
             style = self.configs()[0].prompt_style
             words = prompt_vocabulary(self.made_games(), style, seed=self.seed)
