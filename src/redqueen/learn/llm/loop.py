@@ -155,6 +155,8 @@ class _Snapshots:
         self.make_generator = make_generator
         self.weights: dict[int, dict[str, Any]] = {}
         self.generators: dict[int, Any] = {}
+        self.policies: dict[tuple[int, str], Any] = {}
+        """Each snapshot's induced policy per game: its weights never change."""
 
     def add(self, version: int, state: dict[str, Any]) -> None:
         self.weights[version] = {k: v.detach().clone() for k, v in state.items()}
@@ -170,6 +172,15 @@ class _Snapshots:
                 del self.generators[old]  # keep the last few built
             self.generators[version] = self.make_generator(frozen)
         return self.generators[version]
+
+    def induced_policy(self, version: int, prompter: Any, game: Game) -> Any:
+        """The policy snapshot ``version`` induces on ``game``, computed once."""
+        from redqueen.learn.llm.policy import induced_policy
+
+        key = (version, game.id)
+        if key not in self.policies:
+            self.policies[key] = induced_policy(self.generator(version).model, prompter, game)
+        return self.policies[key]
 
 
 def _seed(*parts: int) -> int:
@@ -425,10 +436,10 @@ def evaluate(
             name = f"exploitability/{game.id}" if len(games) > 1 else "exploitability"
             out[name] = policy_exploitability(game, policy)
             if snapshots is not None and len(snapshots.weights) > 1:
-                policies = []
-                for version in sorted(snapshots.weights):
-                    frozen = snapshots.generator(version).model
-                    policies.append(induced_policy(frozen, prompter, game))
+                policies = [
+                    snapshots.induced_policy(version, prompter, game)
+                    for version in sorted(snapshots.weights)
+                ]
                 out[f"{name}_mixture"] = policy_exploitability(
                     game, checkpoint_mixture(game, policies)
                 )
