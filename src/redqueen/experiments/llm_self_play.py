@@ -7,6 +7,7 @@ its overrides, the learner and the loop::
 
     kind: llm_self_play
     games: [kuhn_poker]
+    held_out: [leduc_poker]          # evaluated, never trained on (optional)
     model: {path: null, lora: null}
     protocol: {preset: plain}
     learner: {algorithm: reinforce, learning_rate: 0.001}
@@ -14,7 +15,9 @@ its overrides, the learner and the loop::
 
 Everything is checked before a step runs: the games (each needs a text view), the
 preset, the estimator, the learner's fields, that every opponent and evaluator can play
-every game, and that the model directory loads. The run is recorded in the run store
+every game, and, when the run starts, that the model directory exists and loads (so a
+recipe that names a model this machine lacks still validates, and says what is missing
+when it is run). The run is recorded in the run store
 and resumes after a kill; the report (:mod:`redqueen.report.llm_self_play`) draws its
 curves and, at the end, puts the checkpoints on one Elo scale.
 """
@@ -33,7 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from redqueen.agents.registry import parse_agent
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import GameConfig, ProgressHook, RecipeBase
+from redqueen.experiments.base import GameConfig, ProgressHook, RecipeBase, RecipeError
 from redqueen.games.core import Game
 from redqueen.games.registry import make
 
@@ -51,16 +54,32 @@ class ModelConfig(BaseModel):
     device: str = "cpu"
     lora: dict[str, Any] | None = None
     """LoRA through peft (``r``, ``alpha``, ``dropout``, ``target_modules``); null: all weights."""
+    sampler: Literal["transformers", "vllm"] = "transformers"
+    """What plays the games: transformers (CPU or GPU), or vLLM in this process (the
+    ``vllm`` extra and a GPU; needs ``lora``: each policy version is an adapter swapped
+    into the engine)."""
+    engine: dict[str, Any] = Field(default_factory=dict)
+    """vLLM's engine arguments (``gpu_memory_utilization``, ``max_loras``, ...)."""
 
-    @field_validator("path")
-    @classmethod
-    def _is_directory(cls, value: str | None) -> str | None:
-        if value is not None and not Path(value).is_dir():
+    @model_validator(mode="after")
+    def _vllm_needs_lora(self) -> ModelConfig:
+        if self.sampler == "vllm" and self.lora is None:
             raise ValueError(
-                f"no model directory at {value!r}: give a local Hugging Face model directory "
-                "(nothing is downloaded), or null for the tiny model"
+                "model.sampler vllm needs model.lora: vLLM serves each policy version as a "
+                "LoRA adapter (full fine-tuning samples with transformers)"
             )
-        return value
+        if self.engine and self.sampler != "vllm":
+            raise ValueError("model.engine holds vLLM's arguments: set model.sampler to vllm")
+        return self
+
+    def check_directory(self) -> None:
+        """Raise a clear error when ``path`` names no directory."""
+        if self.path is not None and not Path(self.path).is_dir():
+            raise RecipeError(
+                f"no model directory at {self.path!r}: give a local Hugging Face model "
+                "directory (nothing is downloaded; e.g. --set model.path=/models/Qwen3-4B-Base), "
+                "or null for the tiny model"
+            )
 
 
 class LLMSelfPlayOutcome:
@@ -95,6 +114,8 @@ class LLMSelfPlayRecipe(RecipeBase):
 
     kind: Literal["llm_self_play"] = "llm_self_play"
     games: list[GameConfig] = Field(min_length=1)
+    held_out: list[GameConfig] = Field(default_factory=list)
+    """Games the policy is evaluated on and never trained on."""
     model: ModelConfig = Field(default_factory=ModelConfig)
     protocol: dict[str, Any] = Field(default_factory=lambda: {"preset": "spiral"})
     learner: dict[str, Any] = Field(default_factory=dict)
@@ -103,7 +124,7 @@ class LLMSelfPlayRecipe(RecipeBase):
     """Games per pair of checkpoints for the final Elo table (0: none)."""
     torch_threads: int = Field(1, ge=1, le=256)
 
-    @field_validator("games", mode="before")
+    @field_validator("games", "held_out", mode="before")
     @classmethod
     def _game_shorthand(cls, value: Any) -> Any:
         if isinstance(value, list):
@@ -114,9 +135,19 @@ class LLMSelfPlayRecipe(RecipeBase):
     def _valid(self) -> LLMSelfPlayRecipe:
         try:
             loop = self.configs()[2]
-            games = self.made_games()
+            games = [*self.made_games(), *self.made_held_out()]
         except RedqueenError as err:
             raise ValueError(str(err)) from None
+        if isinstance(loop.exploitability, tuple):
+            from redqueen.learn.llm.loop import measurable_games
+
+            allowed = measurable_games(games)
+            for game_id in loop.exploitability:
+                if game_id not in allowed:
+                    raise ValueError(
+                        f"loop.exploitability names {game_id!r}; allowed: games of this recipe "
+                        f"that compile (two-player, zero-sum, sequential): {', '.join(allowed)}"
+                    )
         for game in games:
             try:
                 game.new_initial_state().observation_text(0)
@@ -134,6 +165,9 @@ class LLMSelfPlayRecipe(RecipeBase):
     def made_games(self) -> list[Game]:
         return [make(g.id, **g.params) for g in self.games]
 
+    def made_held_out(self) -> list[Game]:
+        return [make(g.id, **g.params) for g in self.held_out]
+
     def configs(self) -> tuple[Any, Any, Any]:
         """The protocol, learner and loop configs (each checked by its own class)."""
         from redqueen.learn.llm.collector import protocol
@@ -146,8 +180,8 @@ class LLMSelfPlayRecipe(RecipeBase):
         learner_values.setdefault("temperature", made_protocol.temperature)
         learner = _dataclass(LearnerConfig, learner_values, "learner")
         loop_values = dict(self.loop)
-        for name in ("opponents", "evaluators"):
-            if name in loop_values:
+        for name in ("opponents", "evaluators", "exploitability"):
+            if isinstance(loop_values.get(name), list):
                 loop_values[name] = tuple(loop_values[name])
         loop = _dataclass(LoopConfig, {"seed": self.seed, **loop_values}, "loop")
         return made_protocol, learner, loop
@@ -158,6 +192,7 @@ class LLMSelfPlayRecipe(RecipeBase):
         from redqueen.learn.llm.collector import prompt_vocabulary
         from redqueen.learn.llm.tiny import build_tiny_model, load_model
 
+        self.model.check_directory()
         if self.model.path is not None:
             return load_model(self.model.path, dtype=self.model.dtype, device=self.model.device)
         if out_dir is None:  # an in-memory run leaves no files behind
@@ -166,7 +201,9 @@ class LLMSelfPlayRecipe(RecipeBase):
         directory = Path(out_dir) / "llm_self_play" / "base_model"
         if not (directory / "config.json").is_file():
             style = self.configs()[0].prompt_style
-            words = prompt_vocabulary(self.made_games(), style, seed=self.seed)
+            words = prompt_vocabulary(
+                [*self.made_games(), *self.made_held_out()], style, seed=self.seed
+            )
             shape = dict(self.model.tiny)
             seed = int(shape.pop("seed", self.seed))
             build_tiny_model(directory, words, seed=seed, **shape)
@@ -179,6 +216,7 @@ class LLMSelfPlayRecipe(RecipeBase):
         from redqueen.learn.llm.loop import train
         from redqueen.store.run_store import RunStore
 
+        self.model.check_directory()
         torch.set_num_threads(self.torch_threads)
         protocol, learner_config, loop = self.configs()
         games = self.made_games()
@@ -187,10 +225,26 @@ class LLMSelfPlayRecipe(RecipeBase):
             if store is not None:
                 store.bind_config(self.model_dump(mode="json"), ignore=self.resumable_changes)
             model, tokenizer = self.load(out_dir)
+            reference = None
             if self.model.lora is not None:
-                model = apply_lora(model, **self.model.lora)
-            learner = Learner(model, learner_config)
-            result = train(model, tokenizer, games, protocol, learner, loop, store, progress)
+                # the KL's reference is its base model
+                model = apply_lora(model, **{"seed": self.seed, **self.model.lora})
+            elif learner_config.kl_coef > 0:
+                reference = copy.deepcopy(model).eval().requires_grad_(False)
+            learner = Learner(model, learner_config, reference=reference)
+            engine = self._engine(out_dir) if self.model.sampler == "vllm" else None
+            result = train(
+                model,
+                tokenizer,
+                games,
+                protocol,
+                learner,
+                loop,
+                store,
+                progress,
+                held_out=self.made_held_out(),
+                engine=engine,
+            )
             if store is not None and self.elo_games:
                 _elo_table(store, model, tokenizer, games, protocol, loop, self.elo_games)
         finally:
@@ -199,6 +253,20 @@ class LLMSelfPlayRecipe(RecipeBase):
         if out_dir is not None:
             self.write_report(Path(out_dir))
         return LLMSelfPlayOutcome(self.name, result, None if out_dir is None else Path(out_dir))
+
+    def _engine(self, out_dir: Path | None) -> Any:
+        """The vLLM engine over the base model's directory (built by :meth:`load`)."""
+        from redqueen.learn.llm.vllm_generator import VLLMGenerator
+
+        if self.model.path is not None:
+            directory = Path(self.model.path)
+        elif out_dir is not None:
+            directory = Path(out_dir) / "llm_self_play" / "base_model"
+        else:
+            raise RecipeError("vLLM reads the tiny model from the run directory: give --out")
+        assert self.model.lora is not None
+        settings = {"max_lora_rank": int(self.model.lora.get("r", 8)), **self.model.engine}
+        return VLLMGenerator(directory, dtype=self.model.dtype, seed=self.seed, **settings)
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
@@ -243,6 +311,7 @@ def _elo_table(
 
     from redqueen.learn.llm.collector import Collector, PolicySeat, Prompter
     from redqueen.learn.llm.generators import TransformersGenerator
+    from redqueen.learn.llm.learner import load_trained_weights
     from redqueen.measure.ratings import elo_ratings
     from redqueen.play.match import MatchResult
 
@@ -254,7 +323,7 @@ def _elo_table(
     generators: dict[int, Any] = {}
     for v in versions:
         frozen = copy.deepcopy(model)
-        frozen.load_state_dict(torch.load(directory / f"v{v}.pt", weights_only=True))
+        load_trained_weights(frozen, torch.load(directory / f"v{v}.pt", weights_only=True))
         generators[v] = TransformersGenerator(frozen, tokenizer)
     final = int(saved.get("step", 0))
     generators[final] = TransformersGenerator(model, tokenizer)

@@ -227,6 +227,24 @@ def test_kl_to_the_model_itself_is_zero_and_grows_as_it_moves(model_dir: Path) -
         Learner(model, LearnerConfig(kl_coef=0.1))
 
 
+def test_a_lora_models_kl_reference_is_its_base_model(model_dir: Path) -> None:
+    model, tokenizer = load_model(model_dir)
+    samples = _samples(model, tokenizer, _prompts(7), seed=7)
+    base = copy.deepcopy(model)
+    config = LearnerConfig(learning_rate=5e-2, epochs=3, kl_coef=0.5, max_new_tokens=2)
+    lora = apply_lora(model, r=4, alpha=8)
+    torch.manual_seed(0)
+    for name, p in lora.named_parameters():
+        if "lora_B" in name:  # move the adapter off zero, so the policy differs from its base
+            p.data.normal_(0.0, 0.5)
+    moved = copy.deepcopy(lora)
+    implicit = Learner(lora, config).step(samples)  # adapter switched off for the reference
+    explicit = Learner(moved, config, reference=base).step(samples)
+    assert implicit["kl"] > 1e-4
+    assert implicit["kl"] == pytest.approx(explicit["kl"], rel=1e-5)
+    assert implicit["loss"] == pytest.approx(explicit["loss"], rel=1e-5)
+
+
 def test_state_dict_resumes_the_same_next_step(model_dir: Path) -> None:
     model, tokenizer = load_model(model_dir)
     batches = [_samples(model, tokenizer, _prompts(8 + i), seed=i) for i in range(2)]

@@ -52,14 +52,23 @@ def recipe_data(**changes: Any) -> dict[str, Any]:
         ({"loop.estimator": "gae"}, "estimator 'gae'; allowed: rae, mars, reinforce"),
         ({"learner": {"algorithm": "dpo"}}, "dpo"),
         ({"learner": {"learning_rte": 0.1}}, "unknown field"),
-        ({"model": {"path": "/nonexistent/model"}}, "no model directory at '/nonexistent/model'"),
         ({"loop.evaluators": ["minimax"]}, "'minimax' cannot play kuhn_poker"),
         ({"loop.opponents": ["nobody"]}, "nobody"),
+        ({"loop.exploitability": ["tic_tac_toe"]}, "names 'tic_tac_toe'; allowed: .*: kuhn_poker$"),
     ],
 )
 def test_bad_recipes_are_refused_before_any_step(change: dict[str, Any], message: str) -> None:
     with pytest.raises(RecipeError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse_recipe(recipe_data(**change))
+
+
+def test_a_missing_model_directory_is_refused_when_the_run_starts(tmp_path: Path) -> None:
+    # the recipe validates (a shipped recipe may name a model this machine lacks) ...
+    recipe = parse_recipe(recipe_data(model={"path": "/nonexistent/model"}))
+    # ... and running it says what is missing before anything is written or trained
+    with pytest.raises(RecipeError, match="no model directory at '/nonexistent/model'"):
+        recipe.run(tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 def test_a_model_directory_that_does_not_load_is_a_clear_error(tmp_path: Path) -> None:

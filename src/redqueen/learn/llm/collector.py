@@ -20,7 +20,8 @@ presets are the published ones:
 :class:`Collector` plays ``n`` games at once. Each seat is played by a policy version (a
 generator; trained or frozen) or by any redqueen agent (scripted, learned, an API
 model's agent). At every tick it gathers the pending decision of every game and seat
-whose policy must answer, sends each policy's prompts to its generator in one batch (no
+whose policy must answer, sends each policy's prompts to its generator in one batch
+(one batch for all of them where the versions are LoRA adapters of one vLLM engine; no
 lock-step: games need not have the same player to move, unlike SPIRAL's vectorised
 environments), applies the answers, samples chance and lets agents move. A decision of
 a trained seat becomes a :class:`~redqueen.learn.llm.records.TurnSample` with the exact
@@ -400,23 +401,57 @@ class Collector:
                     break
             if not asks:
                 break
-            for version, items in sorted(asks.items()):
-                replies = self.generators[version].generate(
-                    [ids for _, _, ids in items],
-                    max_new_tokens=self.protocol.max_new_tokens,
-                    temperature=self.protocol.temperature,
-                    seed=[
-                        _decision_seed(seed, g.episode, seat, len(g.seats[seat].turn_rewards))
-                        for g, seat, _ in items
-                    ],
-                    stop_ids=self.stop_ids,
-                )
-                for (g, seat, prompt), reply in zip(items, replies, strict=True):
+            for versions in self._calls(sorted(asks)):
+                items = [(v, *item) for v in versions for item in asks[v]]
+                prompts = [ids for _, _, _, ids in items]
+                seeds = [
+                    _decision_seed(seed, g.episode, seat, len(g.seats[seat].turn_rewards))
+                    for _, g, seat, _ in items
+                ]
+                tokens, temperature = self.protocol.max_new_tokens, self.protocol.temperature
+                first: Any = self.generators[versions[0]]
+                if len(versions) > 1:  # views of one engine: one call serves every version
+                    replies = first.generator.generate_mixed(
+                        prompts,
+                        [self.generators[v].version for v, _, _, _ in items],  # type: ignore[attr-defined]
+                        max_new_tokens=tokens,
+                        temperature=temperature,
+                        seed=seeds,
+                        stop_ids=self.stop_ids,
+                    )
+                else:
+                    replies = first.generate(
+                        prompts,
+                        max_new_tokens=tokens,
+                        temperature=temperature,
+                        seed=seeds,
+                        stop_ids=self.stop_ids,
+                    )
+                for (version, g, seat, prompt), reply in zip(items, replies, strict=True):
                     self._answer(g, seat, version, prompt, reply)
             for g in running:
                 if not g.done:
                     g.advance(self.protocol)
         return [self._record(g) for g in running]
+
+    def _calls(self, versions: list[int]) -> list[list[int]]:
+        """The versions asked in one generator call each: versions whose generators are
+        views of one engine that serves many versions at once (``view.generator`` has
+        ``generate_mixed``, ``view.version`` names the version: vLLM's LoRA adapters) share
+        one call, so past versions and the current one are sampled in the same batch."""
+        calls: list[list[int]] = []
+        shared: dict[int, list[int]] = {}
+        for version in versions:
+            view = self.generators[version]
+            engine = getattr(view, "generator", None)
+            if hasattr(engine, "generate_mixed") and hasattr(view, "version"):
+                if id(engine) not in shared:
+                    shared[id(engine)] = []
+                    calls.append(shared[id(engine)])
+                shared[id(engine)].append(version)
+            else:
+                calls.append([version])
+        return calls
 
     def _prompt(self, g: _Game, seat: int) -> list[int]:
         moves = [t for _, t in g.moves(seat)]

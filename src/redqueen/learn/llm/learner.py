@@ -68,7 +68,9 @@ __all__ = [
     "LearnerConfig",
     "apply_lora",
     "load_adapter",
+    "load_trained_weights",
     "save_adapter",
+    "trained_weights",
 ]
 
 ALGORITHMS: tuple[str, ...] = ("ppo", "reinforce")
@@ -93,11 +95,11 @@ class LearnerConfig:
     max_new_tokens: int = 256
     """The generation limit the samples were drawn with (``dr_grpo`` divides by it)."""
     kl_coef: float = 0.0
+    """Weight of the k3 KL estimate to the reference model; 0 (SPIRAL) skips it."""
     entropy_coef: float = 0.0
     """Weight of an entropy bonus (the entropy of each completion position's distribution,
     subtracted from the loss; 0 in SPIRAL and MARS): it keeps a small model from
     collapsing onto one answer before it has learned what its prompt says."""
-    """Weight of the k3 KL estimate to the reference model; 0 (SPIRAL) skips it."""
     minibatch_size: int = 16
     """Samples per forward and backward pass."""
     grad_accumulation: int = 1
@@ -137,12 +139,15 @@ def _padded(rows: Sequence[Any]) -> Any:
 class Learner:
     """Updates ``model`` in place from turn samples; see the module docstring.
 
-    ``reference``: a frozen model for the KL term (needed when ``kl_coef > 0``).
+    ``reference``: a frozen model for the KL term (needed when ``kl_coef > 0``, except for
+    a LoRA model, whose reference is its own base model with the adapter switched off).
     """
 
     def __init__(self, model: Any, config: LearnerConfig, *, reference: Any = None) -> None:
-        if config.kl_coef > 0 and reference is None:
-            raise InvalidParameterError("kl_coef > 0 needs a reference model")
+        if config.kl_coef > 0 and reference is None and not hasattr(model, "disable_adapter"):
+            raise InvalidParameterError(
+                "kl_coef > 0 needs a reference model (a LoRA model uses its base model)"
+            )
         self.model = model
         self.config = config
         self.reference = reference
@@ -209,8 +214,11 @@ class Learner:
 
         old, entropy = self._score(self.model, prompts, completions)
         reference: list[Any] | None = None
-        if config.kl_coef > 0:
+        if config.kl_coef > 0 and self.reference is not None:
             reference = self._score(self.reference, prompts, completions)[0]
+        elif config.kl_coef > 0:
+            with self.model.disable_adapter():  # peft: the base model, adapter off
+                reference = self._score(self.model, prompts, completions)[0]
         tokens = sum(len(c) for c in completions)
         sampler = torch.tensor([x for s in samples for x in s.sampler_logprobs])
         learner_old = torch.cat(old).cpu() if tokens else torch.zeros(0)
@@ -313,6 +321,24 @@ class Learner:
         self.steps = int(state["steps"])
 
 
+def trained_weights(model: Any) -> dict[str, Any]:
+    """Copies, on the CPU, of the weights training changes: all of them, or only a LoRA
+    adapter's (a snapshot of a LoRA run costs the adapter's size, not the model's)."""
+    return {
+        n: p.detach().to("cpu", copy=True) for n, p in model.named_parameters() if p.requires_grad
+    }
+
+
+def load_trained_weights(model: Any, weights: dict[str, Any]) -> None:
+    """Load what :func:`trained_weights` copied (or a whole ``state_dict``) into ``model``;
+    a name the model does not have is an error, not skipped."""
+    unexpected = model.load_state_dict(weights, strict=False).unexpected_keys
+    if unexpected:
+        raise InvalidParameterError(
+            f"weights for another model shape: {', '.join(unexpected[:3])} are not in this model"
+        )
+
+
 def apply_lora(
     model: Any,
     *,
@@ -320,11 +346,14 @@ def apply_lora(
     alpha: int = 64,
     dropout: float = 0.0,
     target_modules: str | Sequence[str] = "all-linear",
+    seed: int = 0,
 ) -> Any:
     """Wrap ``model`` with a fresh LoRA adapter (peft); only the adapter will train.
 
     ``"all-linear"`` targets every linear layer but the output head. The adapter starts as
-    the identity (its B matrix is 0), so the wrapped model computes what ``model`` did.
+    the identity (its B matrix is 0), so the wrapped model computes what ``model`` did;
+    its A matrix is drawn at random from ``seed`` (peft draws it from torch's global
+    generator, which is left as it was), so the same seed trains the same run.
     peft injects the adapter's layers into ``model`` itself: use the returned model.
     """
     from peft import LoraConfig, get_peft_model
@@ -333,7 +362,9 @@ def apply_lora(
     lora = LoraConfig(
         r=r, lora_alpha=alpha, lora_dropout=dropout, target_modules=modules, task_type="CAUSAL_LM"
     )
-    return get_peft_model(model, lora)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return get_peft_model(model, lora)
 
 
 def save_adapter(model: Any, directory: str | Path) -> Path:

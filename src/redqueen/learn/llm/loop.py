@@ -18,7 +18,9 @@ One step:
    each evaluator (win, draw, loss and invalid rates with 95% Wilson intervals), and for
    games small enough to compile the exact exploitability of the induced policy
    (:mod:`redqueen.learn.llm.policy`), of the current policy and of the mixture of the
-   snapshots.
+   snapshots. Held-out games (``held_out``: evaluated, never trained on, as MARS does
+   with connect four, Leduc and Simple Hanabi) are evaluated the same way. With more
+   than one game the metric names carry the game's label (:func:`game_labels`).
 
 With a :class:`~redqueen.store.run_store.RunStore` every step logs its metrics (names in
 :data:`STEP_METRICS` and the ``eval/``, ``baseline/`` and ``exploitability`` families) and
@@ -31,6 +33,7 @@ after its last checkpoint and logs no metric twice (:class:`~redqueen.learn.self
 from __future__ import annotations
 
 import copy
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -95,9 +98,12 @@ class LoopConfig:
     eval_every: int = 10
     eval_games: int = 64
     evaluators: tuple[str, ...] = ("random",)
-    exploitability: bool = True
-    """Measure the induced policy's exploitability at each evaluation, where the game
-    compiles (two-player zero-sum, small enough)."""
+    exploitability: bool | tuple[str, ...] = True
+    """Measure the induced policy's exact exploitability at each evaluation: ``True`` on
+    every imperfect-information game that compiles (two-player, zero-sum, sequential:
+    Kuhn, Leduc), ``False`` nowhere, or a tuple of game ids (which may name a
+    perfect-information game such as tic-tac-toe, whose thousands of states make each
+    evaluation cost as many model calls)."""
     checkpoint_every: int = 1
     rollout_actors: int = 0
     """Ray actors that play the games (:mod:`redqueen.learn.llm.ray_collector`); 0 plays
@@ -147,24 +153,58 @@ class LoopResult:
 
 
 class _Snapshots:
-    """Frozen past versions of the policy: weights in memory (and on disk with a store),
-    each served by its own generator, built when first asked for."""
+    """Frozen past versions of the policy: their trained weights in memory (and on disk
+    with a store), each served by its own generator, built when first asked for; with an
+    ``engine`` (:class:`~redqueen.learn.llm.vllm_generator.VLLMGenerator`), by the
+    engine's view of the version's LoRA adapter, saved in ``adapters``."""
 
-    def __init__(self, model: Any, make_generator: Callable[[Any], Any]) -> None:
+    def __init__(
+        self,
+        model: Any,
+        make_generator: Callable[[Any], Any],
+        engine: Any = None,
+        adapters: Path | None = None,
+    ) -> None:
         self.model = model
         self.make_generator = make_generator
+        self.engine = engine
+        self.adapters = adapters
         self.weights: dict[int, dict[str, Any]] = {}
         self.generators: dict[int, Any] = {}
         self.policies: dict[tuple[int, str], Any] = {}
         """Each snapshot's induced policy per game: its weights never change."""
 
     def add(self, version: int, state: dict[str, Any]) -> None:
-        self.weights[version] = {k: v.detach().clone() for k, v in state.items()}
+        self.weights[version] = state
+
+    def adapter(self, version: int, model: Any) -> Any:
+        """The engine's generator of ``version``, whose weights ``model`` has now (its
+        adapter is written once, then only read)."""
+        from redqueen.learn.llm.learner import save_adapter
+
+        path = self._adapter_path(version)
+        if not (path / "adapter_config.json").is_file():
+            save_adapter(model, path)
+        return self.engine.adapter(version, path)
+
+    def _adapter_path(self, version: int) -> Path:
+        assert self.adapters is not None
+        return self.adapters / f"v{version}"
 
     def generator(self, version: int) -> Any:
+        """The generator that plays snapshot ``version``."""
+        if self.engine is not None:
+            return self.engine.adapter(version, self._adapter_path(version))
+        return self.frozen(version)
+
+    def frozen(self, version: int) -> Any:
+        """A transformers generator over a frozen copy of snapshot ``version`` (its
+        ``model`` scores the induced policy)."""
+        from redqueen.learn.llm.learner import load_trained_weights
+
         if version not in self.generators:
             frozen = copy.deepcopy(self.model)
-            frozen.load_state_dict(self.weights[version])
+            load_trained_weights(frozen, self.weights[version])
             frozen.eval()
             for p in frozen.parameters():
                 p.requires_grad_(False)
@@ -173,13 +213,14 @@ class _Snapshots:
             self.generators[version] = self.make_generator(frozen)
         return self.generators[version]
 
-    def induced_policy(self, version: int, prompter: Any, game: Game) -> Any:
-        """The policy snapshot ``version`` induces on ``game``, computed once."""
+    def induced_policy(self, version: int, prompter: Any, game: Game, label: str) -> Any:
+        """The policy snapshot ``version`` induces on ``game`` (labelled ``label``), computed
+        once."""
         from redqueen.learn.llm.policy import induced_policy
 
-        key = (version, game.id)
+        key = (version, label)
         if key not in self.policies:
-            self.policies[key] = induced_policy(self.generator(version).model, prompter, game)
+            self.policies[key] = induced_policy(self.frozen(version).model, prompter, game)
         return self.policies[key]
 
 
@@ -196,12 +237,19 @@ def train(
     config: LoopConfig,
     store: RunStore | None = None,
     progress: Callable[[int, int], None] | None = None,
+    held_out: Sequence[Game] = (),
+    engine: Any = None,
 ) -> LoopResult:
     """Train ``model`` (wrapped by ``learner``, a :class:`~redqueen.learn.llm.learner.Learner`)
-    by playing ``games`` in turn; see the module docstring."""
+    by playing ``games`` in turn, and evaluate it on them and on ``held_out``; see the
+    module docstring. With ``engine`` (a
+    :class:`~redqueen.learn.llm.vllm_generator.VLLMGenerator` over the same base model),
+    the games are sampled by vLLM: ``model`` must be a LoRA model, whose adapter is saved
+    for every policy version and hot-swapped into the engine."""
     import torch
 
     from redqueen.learn.llm.generators import TransformersGenerator
+    from redqueen.learn.llm.learner import trained_weights
 
     if not games:
         raise InvalidParameterError("games: name at least one game")
@@ -210,13 +258,28 @@ def train(
     def make_generator(weights: Any) -> TransformersGenerator:
         return TransformersGenerator(weights, tokenizer)
 
+    directory = store.dir / ALGORITHM if store is not None else None
+    scratch = None
+    adapters = None
+    if engine is not None:
+        if not hasattr(model, "disable_adapter"):
+            raise InvalidParameterError(
+                "sampling with vLLM needs a LoRA model (model.lora): its adapters are what "
+                "the engine swaps in, version by version"
+            )
+        if config.rollout_actors:
+            raise InvalidParameterError("rollout_actors play with transformers, not with vLLM")
+        if directory is None:
+            scratch = tempfile.TemporaryDirectory()
+            adapters = Path(scratch.name)
+        else:
+            adapters = directory / "adapters"
     current = make_generator(model)
-    snapshots = _Snapshots(model, make_generator)
+    snapshots = _Snapshots(model, make_generator, engine, adapters)
     log = MetricLog(store)
     baselines: dict[tuple[str, int | str], float] = {}
     episodes = 0
     start = 0
-    directory = store.dir / ALGORITHM if store is not None else None
     if store is not None and directory is not None:
         saved = store.get_meta(ALGORITHM)
         if saved is not None:
@@ -237,13 +300,15 @@ def train(
 
         remote = RayCollector(model, tokenizer, protocol, actors=config.rollout_actors)
     if not snapshots.weights:
-        snapshots.add(0, model.state_dict())
+        snapshots.add(0, trained_weights(model))
         _save_snapshot(directory, 0, snapshots.weights[0])
     if progress is not None:
         progress(start, config.steps)
     for step in range(start + 1, config.steps + 1):
         metrics: dict[str, float] = {}
         version = step - 1  # the weights that play this step's games
+        if engine is not None:
+            current = snapshots.adapter(version, model)
         generators = {version: current}
         seats = []
         for k in range(config.games_per_step):
@@ -292,12 +357,23 @@ def train(
         for (g, r), b in sorted(baselines.items(), key=str):
             metrics[f"baseline/{g}/{r}"] = b
         if step % config.snapshot_every == 0:
-            snapshots.add(step, model.state_dict())
+            snapshots.add(step, trained_weights(model))
             _save_snapshot(directory, step, snapshots.weights[step])
+            if engine is not None:
+                snapshots.adapter(step, model)  # a past version the engine may serve
         if config.eval_every and (step % config.eval_every == 0 or step == config.steps):
             t2 = time.perf_counter()
             metrics.update(
-                evaluate(model, tokenizer, games, protocol, config, step, current, snapshots)
+                evaluate(
+                    model,
+                    tokenizer,
+                    [*games, *held_out],
+                    protocol,
+                    config,
+                    step,
+                    current,
+                    snapshots,
+                )
             )
             metrics["seconds/evaluate"] = time.perf_counter() - t2
         for name, value in metrics.items():
@@ -310,6 +386,8 @@ def train(
             progress(step, config.steps)
     result.baselines = baselines
     result.snapshots = sorted(snapshots.weights)
+    if scratch is not None:
+        scratch.cleanup()
     return result
 
 
@@ -406,8 +484,8 @@ def evaluate(
     out: dict[str, float] = {}
     prompter = Prompter(tokenizer, protocol.prompt_style)
     collector = Collector(protocol, {step: current}, prompter)
-    for game in games:
-        prefix = f"eval/{game.id}" if len(games) > 1 else "eval"
+    for game, label in zip(games, game_labels(games), strict=True):
+        prefix = f"eval/{label}" if len(games) > 1 else "eval"
         for spec in config.evaluators:
             agent: Agent = parse_agent(spec)
             seats = []
@@ -431,19 +509,44 @@ def evaluate(
                 out[f"{prefix}/{spec}/{outcome}_rate"] = float(rate["rate"])
                 out[f"{prefix}/{spec}/{outcome}_low"] = float(rate["low"])
                 out[f"{prefix}/{spec}/{outcome}_high"] = float(rate["high"])
-        if config.exploitability and _compiles(game):
+        if _measures_exploitability(game, config.exploitability):
             policy = induced_policy(model, prompter, game)
-            name = f"exploitability/{game.id}" if len(games) > 1 else "exploitability"
+            name = f"exploitability/{label}" if len(games) > 1 else "exploitability"
             out[name] = policy_exploitability(game, policy)
             if snapshots is not None and len(snapshots.weights) > 1:
                 policies = [
-                    snapshots.induced_policy(version, prompter, game)
+                    snapshots.induced_policy(version, prompter, game, label)
                     for version in sorted(snapshots.weights)
                 ]
                 out[f"{name}_mixture"] = policy_exploitability(
                     game, checkpoint_mixture(game, policies)
                 )
     return out
+
+
+def game_labels(games: Sequence[Game]) -> list[str]:
+    """A name per game for metric names: its id, with its parameters where two games
+    share an id (``openspiel:hanabi(colors=2,ranks=2,...)``)."""
+    ids = [g.id for g in games]
+    labels = []
+    for game in games:
+        if ids.count(game.id) > 1 and game.params:
+            params = ",".join(f"{k}={v}" for k, v in sorted(game.params.items()))
+            labels.append(f"{game.id}({params})")
+        else:
+            labels.append(game.id)
+    return labels
+
+
+def measurable_games(games: Sequence[Game]) -> list[str]:
+    """Ids of the games whose exact exploitability the loop can measure."""
+    return sorted({g.id for g in games if _compiles(g)})
+
+
+def _measures_exploitability(game: Game, setting: bool | tuple[str, ...]) -> bool:
+    if isinstance(setting, tuple):
+        return game.id in setting and _compiles(game)
+    return setting and _compiles(game) and not game.spec.perfect_information
 
 
 def _compiles(game: Game) -> bool:

@@ -47,13 +47,14 @@ class _Actor:
         import ray
 
         from redqueen.learn.llm.generators import TransformersGenerator
+        from redqueen.learn.llm.learner import load_trained_weights
 
         generators = {}
         for version, state in weights.items():
             if isinstance(state, ray.ObjectRef):
                 state = ray.get(state)
             model = copy.deepcopy(self.model)
-            model.load_state_dict(dict(state))
+            load_trained_weights(model, dict(state))
             model.eval()
             generators[version] = TransformersGenerator(model, self.tokenizer)
         collector = Collector(
