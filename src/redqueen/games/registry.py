@@ -97,6 +97,23 @@ _REGISTRY: dict[str, _Entry] = {
         "redqueen.games.spiral_negotiation:SpiralNegotiationGame",
         "SPIRAL's simple negotiation: Wood and Gold, opposite valuations, offers, 10 turns",
     ),
+    # role games
+    "proposer_solver": _Entry(
+        "redqueen.games.roles.proposer_solver:ProposerSolverGame",
+        "PasoDoble/MAE/SSP proposer-solver: pose a verifiable task, answer it k times",
+    ),
+    "critic_game": _Entry(
+        "redqueen.games.roles.critic:CriticGame",
+        "SPC's critic game: a sneaky generator plants a typed error, a critic judges the step",
+    ),
+    "red_team": _Entry(
+        "redqueen.games.roles.red_team:RedTeamGame",
+        "Self-RedTeam: an attacker rewrites a seed prompt, a defender answers, a judge labels",
+    ),
+    "preference_game": _Entry(
+        "redqueen.games.roles.preference:preference_game",
+        "SPPO's preference game: pick a response, earn the probability it beats the other's",
+    ),
 }
 
 

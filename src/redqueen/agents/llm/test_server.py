@@ -13,14 +13,20 @@ outputs -> JSON; ``\\boxed{}`` or ``<answer>`` tags as the system prompt says):
   repeated games' observation (``round k: you X, they Y -> ...``); the first legal move
   when there is none yet -- tit for tat in the prisoner's dilemma.
 
+With ``judge="harm_language"`` (or another rule judge's kind, see
+:mod:`redqueen.games.roles.judges`) the server also answers the questions of an LLM judge
+(:mod:`redqueen.agents.llm.judge`): it reads the passages and questions back from the
+request and replies with the labels that rule judge gives them, so a test can predict
+every verdict. Without it, judge requests get the "no legal moves" reply.
+
 With ``malformed_rate`` r, a reply is malformed with probability r (no answer in the
-format, or a move that is not legal). Every random choice is a function of the server
-seed, the request's ``seed`` and its messages, so answers do not depend on the order in
-which concurrent requests arrive. ``delay`` seconds pass before each answer (requests
-are served concurrently, one thread each), which is how the concurrency benchmark
-measures overlap. Failures can be injected (:meth:`ScriptedServer.inject`: the next
-requests answer 429 or 5xx), an API key can be required (401 otherwise) and the model
-names can be restricted (404 otherwise).
+format, or a move that is not legal; for a judge request, no labels). Every random choice
+is a function of the server seed, the request's ``seed`` and its messages, so answers do
+not depend on the order in which concurrent requests arrive. ``delay`` seconds pass before
+each answer (requests are served concurrently, one thread each), which is how the
+concurrency benchmark measures overlap. Failures can be injected
+(:meth:`ScriptedServer.inject`: the next requests answer 429 or 5xx), an API key can be
+required (401 otherwise) and the model names can be restricted (404 otherwise).
 
 Endpoints: ``POST /v1/chat/completions``, ``GET /v1/models``. Standard library only
 (``http.server`` in a background thread). Start it from the command line with
@@ -42,8 +48,10 @@ from typing import Any
 
 import numpy as np
 
+from redqueen.agents.llm.judge import judge_request_in, verdict_reply
 from redqueen.agents.llm.prompts import legal_moves_in
 from redqueen.errors import InvalidParameterError, UnknownNameError
+from redqueen.games.roles.judges import Judge, make_judge
 
 Strategy = Callable[[list[str], list[dict[str, Any]], np.random.Generator], str]
 
@@ -126,9 +134,16 @@ class ScriptedServer:
         port: int = 0,
         models: Sequence[str] | None = None,
         api_key: str | None = None,
+        judge: str | None = None,
     ) -> None:
         if strategy not in STRATEGIES:
             raise UnknownNameError("test-server strategy", strategy, STRATEGIES)
+        if judge == "llm":
+            raise InvalidParameterError(
+                "the test server answers judge requests with a rule judge (e.g. "
+                "harm_language); 'llm' would ask a model"
+            )
+        self.judge: Judge | None = None if judge is None else make_judge(judge)
         if not 0.0 <= malformed_rate <= 1.0:
             raise InvalidParameterError(f"malformed_rate must be in [0, 1], got {malformed_rate}")
         if delay < 0:
@@ -211,6 +226,14 @@ class ScriptedServer:
         ).digest()
         rng = np.random.default_rng(int.from_bytes(digest[:8], "little"))
         users = [str(m.get("content", "")) for m in messages if m.get("role") == "user"]
+        asked = judge_request_in(users[-1]) if users and self.judge is not None else None
+        if asked is not None and self.judge is not None:
+            if self.malformed_rate > 0 and rng.random() < self.malformed_rate:
+                return "Scripted test server: a malformed judge reply with no labels in it."
+            verdict = self.judge.judge(asked)
+            if not verdict.valid:
+                return f"Scripted test server: the rule judge gave no verdict ({verdict.problem})."
+            return verdict_reply(verdict, asked)
         moves = legal_moves_in(users[-1]) if users else []
         answer_format = _answer_format(request)
         if not moves:

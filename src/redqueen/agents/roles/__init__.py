@@ -1,0 +1,1 @@
+"""Scripted players of the role games (:mod:`redqueen.games.roles`)."""

@@ -1,0 +1,1 @@
+"""Role games: one model plays several roles, each role a seat of the game."""
