@@ -12,7 +12,9 @@ A recipe names its ``kind`` and the fields of that kind, for example a tournamen
     seed: 0
 
 A wrong field or value is reported with the field's path and what is allowed, before any
-match is played. YAML is read with ``safe_load``; nothing in a recipe is evaluated.
+match is played: an unknown field, at any depth (``llm.temprature``), lists the fields of
+the model it sits in and the closest one (:mod:`difflib`); a YAML syntax error names the
+file, line and column. YAML is read with ``safe_load``; nothing in a recipe is evaluated.
 
 Each recipe kind is a pydantic model that subclasses :class:`RecipeBase` and implements
 ``run`` (and, if its run directory has a report, ``write_report``); it lives in its own
@@ -21,15 +23,24 @@ import path, imported only when a recipe of that kind is read, so that reading a
 tournament recipe never imports torch, ray or numba. This module also holds the config
 models recipes share (:class:`GameConfig`, :class:`AgentConfig`), reading and validation
 (:func:`load_recipe`, :func:`parse_recipe`) and ``--set`` overrides.
+
+Every kind ends a run with the same closing lines (:func:`closing_lines`): where its
+report is, whether it resumed and how much was already stored (``stored_units``, in the
+kind's ``progress_unit``), and the matches that failed, if any. An interrupted run says
+what is stored and how to resume (:func:`interrupted_lines`).
 """
 
 from __future__ import annotations
 
 import copy
+import difflib
 import importlib
-from collections.abc import Callable, Sequence
+import types
+import typing
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -38,9 +49,23 @@ from redqueen.agents.registry import agent_kinds, make_agent
 from redqueen.errors import RedqueenError
 from redqueen.games.registry import make, namespaces, registered
 
+if TYPE_CHECKING:
+    from redqueen.store.run_store import RunStore
+
 
 class RecipeError(RedqueenError, ValueError):
     """A recipe that cannot be run, with every problem found and what is allowed."""
+
+
+class FailedMatchesError(RedqueenError):
+    """A run that finished with matches that failed (a backend that gave no reply): they
+    are not stored, and running the same recipe again plays them. Carries the run's
+    ``outcome`` (what the stored matches show) and ``failures`` (match key -> cause)."""
+
+    def __init__(self, message: str, outcome: Any, failures: dict[str, str]) -> None:
+        super().__init__(message)
+        self.outcome = outcome
+        self.failures = failures
 
 
 ProgressHook = Callable[[int, int], None]
@@ -73,6 +98,7 @@ RECIPE_KINDS: dict[str, str] = {
     "llm_vs_baselines": "redqueen.experiments.llm_games:LLMVsBaselinesRecipe",
     "red_queen": "redqueen.experiments.red_queen:RedQueenRecipe",
     "llm_self_play": "redqueen.experiments.llm_self_play:LLMSelfPlayRecipe",
+    "role_games": "redqueen.experiments.role_games:RoleGamesRecipe",
 }
 """Each recipe kind and the import path of its model (a :class:`RecipeBase` subclass)."""
 
@@ -85,6 +111,8 @@ class RecipeBase(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     resumable_changes: ClassVar[tuple[str, ...]] = ("description",)
+    progress_unit: ClassVar[tuple[str, str]] = ("match", "matches")
+    """What the progress bar and :meth:`stored_units` count (singular, plural)."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     description: str = ""
@@ -99,6 +127,108 @@ class RecipeBase(BaseModel):
     def write_report(cls, run_dir: Path) -> Path:
         """(Re)write the run's HTML report from its store; return the file."""
         raise RecipeError(f"recipe kind {cls.__name__} has no report")
+
+    def stored_units(self, run_dir: Path) -> int:
+        """How much of this run ``run_dir`` already holds, in :attr:`progress_unit`
+        (0 for a new run). By default: the matches in its run store."""
+        with existing_store(run_dir) as store:
+            return 0 if store is None else len(store.completed_keys())
+
+
+@contextmanager
+def existing_store(run_dir: Path | str) -> Iterator[RunStore | None]:
+    """The run store of ``run_dir``, or None when it holds none (nothing is created)."""
+    from redqueen.store.run_store import DB_NAME, RunStore
+
+    if not (Path(run_dir) / DB_NAME).is_file():
+        yield None
+        return
+    with RunStore(run_dir) as store:
+        yield store
+
+
+def saved_progress(run_dir: Path | str, key: str) -> int:
+    """The updates, steps or iterations that the checkpoint record ``key`` of a learning
+    run in ``run_dir`` holds: its ``update``, ``step`` or ``iteration`` field, else the
+    last iteration of its ``curve``; 0 when there is no such record."""
+    with existing_store(run_dir) as store:
+        record = None if store is None else store.get_meta(key)
+    if not isinstance(record, dict):
+        return 0
+    for field in ("update", "step", "iteration"):
+        if field in record:
+            return int(record[field])
+    return max((int(point[0]) for point in record.get("curve") or []), default=0)
+
+
+def stored_meta(run_dir: Path | str, keys: Sequence[str]) -> int:
+    """How many of the records ``keys`` the run store of ``run_dir`` holds."""
+    with existing_store(run_dir) as store:
+        return 0 if store is None else sum(store.get_meta(k) is not None for k in keys)
+
+
+def failed_matches(run_dir: Path | str) -> dict[str, str]:
+    """The matches the last run into ``run_dir`` could not play (key -> cause), as kept
+    in its store's ``failed_matches`` record."""
+    with existing_store(run_dir) as store:
+        failed = None if store is None else store.get_meta("failed_matches")
+    return {str(k): str(v) for k, v in failed.items()} if isinstance(failed, dict) else {}
+
+
+def quantity(n: int, unit: tuple[str, str]) -> str:
+    """``1 match``, ``3 matches``."""
+    return f"{n} {unit[0] if n == 1 else unit[1]}"
+
+
+def closing_lines(
+    recipe: RecipeBase,
+    run_dir: Path | None,
+    stored_before: int,
+    failures: dict[str, str] | None = None,
+) -> list[str]:
+    """The lines every run ends with, whatever its kind: its report, whether it resumed
+    and how much was already stored, and the matches that failed, if any."""
+    failures = failures or {}
+    lines = []
+    if run_dir is None:
+        lines.append("not stored: no run directory (--out DIR keeps the run and its report)")
+    else:
+        report = Path(run_dir) / "report.html"
+        lines.append(
+            f"report: {report}"
+            if report.is_file()
+            else f"report: not written (redqueen report {run_dir} writes it)"
+        )
+        if stored_before:
+            lines.append(
+                f"resumed: {quantity(stored_before, recipe.progress_unit)} "
+                f"{'was' if stored_before == 1 else 'were'} already stored in {run_dir}"
+            )
+        else:
+            lines.append(f"new run: nothing was stored in {run_dir} before")
+    if failures:
+        key, cause = next(iter(failures.items()))
+        lines.append(
+            f"failed: {quantity(len(failures), ('match', 'matches'))} could not be played and "
+            f"{'is' if len(failures) == 1 else 'are'} not stored (first, {key}: {cause}); "
+            "run the same command again to play them"
+        )
+    return lines
+
+
+def interrupted_lines(recipe: RecipeBase, run_dir: Path | None) -> list[str]:
+    """What an interrupted run says: what is stored, and how to resume."""
+    if run_dir is None:
+        return [
+            "interrupted: nothing was stored (no run directory); "
+            "--out DIR stores each result as it finishes, so that a run can be resumed"
+        ]
+    stored = recipe.stored_units(Path(run_dir))
+    return [
+        f"interrupted: {quantity(stored, recipe.progress_unit)} "
+        f"{'is' if stored == 1 else 'are'} stored in {run_dir}; "
+        "run the same command again to resume from there"
+    ]
 
 
 class GameConfig(BaseModel):
@@ -197,7 +327,7 @@ def load_recipe(path: str | Path, overrides: Sequence[str] = ()) -> RecipeBase:
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
-        raise RecipeError(f"{path} is not valid YAML: {err}") from None
+        raise RecipeError(yaml_error_text(err, path)) from None
     if overrides:
         data = apply_overrides(data, overrides, str(path))
     return parse_recipe(data, str(path))
@@ -232,10 +362,20 @@ def apply_overrides(data: Any, overrides: Sequence[str], source: str = "recipe")
     return data
 
 
-_FIELDS_BY_MODEL: dict[str, list[str]] = {
-    "game": list(GameConfig.model_fields),
-    "agents": list(AgentConfig.model_fields),
-}
+def yaml_error_text(err: yaml.YAMLError, path: Path | str) -> str:
+    """A YAML syntax error as ``FILE, line L, column C: not valid YAML: PROBLEM (CONTEXT)``
+    and the offending line with a caret under the column."""
+    mark = getattr(err, "problem_mark", None)
+    problem = getattr(err, "problem", None) or str(err)
+    if mark is None:
+        return f"{path} is not valid YAML: {problem}"
+    text = f"{path}, line {mark.line + 1}, column {mark.column + 1}: not valid YAML: {problem}"
+    context, start = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context:
+        where = f" started at line {start.line + 1}, column {start.column + 1}" if start else ""
+        text += f" ({context}{where})"
+    snippet = mark.get_snippet()
+    return text + (f"\n{snippet}" if snippet else "")
 
 
 def _describe(err: ValidationError, source: str, model: type[BaseModel]) -> str:
@@ -243,9 +383,62 @@ def _describe(err: ValidationError, source: str, model: type[BaseModel]) -> str:
     for e in err.errors():
         where = ".".join(str(p) for p in e["loc"]) or "(top level)"
         message = e["msg"].removeprefix("Value error, ")
-        if e["type"] == "extra_forbidden":
-            top = str(e["loc"][0]) if len(e["loc"]) > 1 else ""
-            allowed = _FIELDS_BY_MODEL.get(top, list(model.model_fields))
-            message = f"unknown field; allowed fields: {', '.join(allowed)}"
+        if e["type"] == "extra_forbidden" and e["loc"]:
+            message = _unknown_field(model, tuple(e["loc"]))
         lines.append(f"  {where}: {message}")
     return "\n".join(lines)
+
+
+def _unknown_field(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """The message for the unknown field at ``loc``: the fields of the model it sits in
+    (found by following ``loc`` through the field types) and the closest of them."""
+    holder = _model_at(model, loc[:-1])
+    if holder is None:
+        return "unknown field"
+    allowed = list(holder.model_fields)
+    where = ".".join(str(p) for p in loc[:-1])
+    text = f"unknown field; allowed fields{f' of {where}' if where else ''}: {', '.join(allowed)}"
+    close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
+    return text + (f"; did you mean {close[0]!r}?" if close else "")
+
+
+def _model_at(model: type[BaseModel], loc: tuple[int | str, ...]) -> type[BaseModel] | None:
+    """The pydantic model that holds the field at ``loc + (name,)``: ``loc`` is followed
+    through model fields, list and dict items, optional values and tagged unions."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current, part)
+        if isinstance(current, tuple):  # a union member named by pydantic's tag
+            current = current[0]
+            continue
+        if _is_model(current) and isinstance(part, str) and part in current.model_fields:
+            current = current.model_fields[part].annotation
+        elif typing.get_origin(current) in (list, tuple, set, frozenset, dict):
+            args = [a for a in typing.get_args(current) if a is not Ellipsis]
+            current = args[-1] if args else None
+        else:
+            return None
+    current = _unwrap(current, None)
+    return current if _is_model(current) else None
+
+
+def _unwrap(annotation: Any, part: int | str | None) -> Any:
+    """``annotation`` without ``Annotated`` and ``None`` options; for a union of models, the
+    member named by ``part`` (as a 1-tuple: ``part`` was the tag) or the only model."""
+    while typing.get_origin(annotation) is typing.Annotated:
+        annotation = typing.get_args(annotation)[0]
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        options = [a for a in typing.get_args(annotation) if a is not type(None)]
+        for option in options:
+            if _is_model(option) and option.__name__ == part:
+                return (option,)
+        models = [o for o in options if _is_model(o)]
+        if len(options) == 1:
+            return _unwrap(options[0], part)
+        if len(models) == 1:
+            return models[0]
+    return annotation
+
+
+def _is_model(annotation: Any) -> bool:
+    return isinstance(annotation, type) and issubclass(annotation, BaseModel)
