@@ -36,7 +36,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from redqueen.agents.registry import parse_agent
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import GameConfig, ProgressHook, RecipeBase, RecipeError
+from redqueen.experiments.base import (
+    GameConfig,
+    ProgressHook,
+    RecipeBase,
+    RecipeError,
+    saved_progress,
+)
 from redqueen.games.core import Game
 from redqueen.games.registry import make
 
@@ -111,6 +117,7 @@ class LLMSelfPlayRecipe(RecipeBase):
     """``kind: llm_self_play``; see the module docstring."""
 
     resumable_changes: ClassVar[tuple[str, ...]] = ("description", "torch_threads")
+    progress_unit: ClassVar[tuple[str, str]] = ("step", "steps")
 
     kind: Literal["llm_self_play"] = "llm_self_play"
     games: list[GameConfig] = Field(min_length=1)
@@ -149,6 +156,9 @@ class LLMSelfPlayRecipe(RecipeBase):
                         f"that compile (two-player, zero-sum, sequential): {', '.join(allowed)}"
                     )
         for game in games:
+            if any(seat >= game.num_players for seat in loop.seats):
+                last = game.num_players - 1
+                raise ValueError(f"loop.seats {list(loop.seats)}: {game.id} has seats 0 to {last}")
             try:
                 game.new_initial_state().observation_text(0)
             except NotImplementedError:
@@ -180,7 +190,7 @@ class LLMSelfPlayRecipe(RecipeBase):
         learner_values.setdefault("temperature", made_protocol.temperature)
         learner = _dataclass(LearnerConfig, learner_values, "learner")
         loop_values = dict(self.loop)
-        for name in ("opponents", "evaluators", "exploitability"):
+        for name in ("opponents", "evaluators", "exploitability", "seats"):
             if isinstance(loop_values.get(name), list):
                 loop_values[name] = tuple(loop_values[name])
         loop = _dataclass(LoopConfig, {"seed": self.seed, **loop_values}, "loop")
@@ -208,6 +218,10 @@ class LLMSelfPlayRecipe(RecipeBase):
             seed = int(shape.pop("seed", self.seed))
             build_tiny_model(directory, words, seed=seed, **shape)
         return load_model(directory, dtype=self.model.dtype, device=self.model.device)
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The training steps of the last checkpoint in ``run_dir``."""
+        return saved_progress(run_dir, "llm_self_play")
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> LLMSelfPlayOutcome:
         import torch

@@ -40,6 +40,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 from typing import Protocol as TypingProtocol
 
@@ -162,7 +163,9 @@ class Prompter:
         if self.style == "plain":
             bos = [] if tok.bos_token_id is None else [int(tok.bos_token_id)]
             return bos + list(tok.encode(chat[-1]["content"], add_special_tokens=False))
-        rules = system_prompt(game.rules_text(), self.answer_format)
+        rules = system_prompt(
+            game.rules_text(), self.answer_format, text_moves=game.spec.text_actions
+        )
         if self.style == "mars":
             rules += "\n\nThink first inside <think></think>, then answer."
         messages = [{"role": "system", "content": rules}, *chat]
@@ -314,6 +317,7 @@ class _Game:
             history=tuple(self.seats[seat].seen),
             rng=self.seat_rngs[seat],
             state=self.state.clone() if perfect else None,
+            parser=None if not moves else partial(self.state.parse_action, player=seat),
         )
 
     def play(self, seat: int, action: int | str) -> None:
@@ -595,8 +599,9 @@ def prompt_vocabulary(
     games: Sequence[Game], style: str = "plain", *, random_games: int = 200, seed: int = 0
 ) -> list[str]:
     """The whitespace-separated words of every prompt a game can show (all information
-    states of a small game; else the prompts of ``random_games`` uniformly random games)
-    and of its moves: the vocabulary of a tiny word-level model for these games."""
+    states of a small game; else the prompts of ``random_games`` uniformly random games;
+    for a text-only game, its first prompts and its rules) and of its moves: the
+    vocabulary of a tiny word-level model for these games."""
     from redqueen.learn.llm.policy import information_states
 
     prompter = Prompter(None, style)
@@ -624,6 +629,10 @@ def prompt_vocabulary(
                     state.apply_action(sample_chance_outcome(state, rng))
                     continue
                 movers = range(game.num_players) if player == SIMULTANEOUS else [player]
+                if game.spec.text_actions:  # no moves to draw: the first prompts, and the rules
+                    texts += [prompter.user_text(state.observation_text(p), []) for p in movers]
+                    texts.append(game.rules_text())
+                    break
                 joint = []
                 for p in movers:
                     legal = state.legal_actions(p)

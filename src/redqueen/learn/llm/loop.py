@@ -15,7 +15,8 @@ One step:
 3. **update**: one :meth:`~redqueen.learn.llm.learner.Learner.step` on the kept samples;
    it also reports the gap between the sampler's and the learner's logprobs.
 4. **evaluate** every ``eval_every`` steps: ``eval_games`` seat-balanced games against
-   each evaluator (win, draw, loss and invalid rates with 95% Wilson intervals), and for
+   each evaluator (win, draw, loss and invalid rates with 95% Wilson intervals, and the
+   mean reward of the policy's seat, which is what counts in general-sum role games), and for
    games small enough to compile the exact exploitability of the induced policy
    (:mod:`redqueen.learn.llm.policy`), of the current policy and of the mixture of the
    snapshots. Held-out games (``held_out``: evaluated, never trained on, as MARS does
@@ -89,6 +90,10 @@ class LoopConfig:
     steps: int = 100
     games_per_step: int = 64
     opponents: tuple[str, ...] = ("self",)
+    seats: tuple[int, ...] = ()
+    """The seats the trained policy takes against agents and past versions, and in
+    evaluation (episode ``e`` takes ``seats[e % len(seats)]``); empty: every seat in turn.
+    A role game trains one role: ``[0]`` is the proposer of ``proposer_solver``."""
     past_window: int = 5
     estimator: str = "rae"
     alpha: float = 0.95
@@ -124,6 +129,8 @@ class LoopConfig:
             )
         if not self.opponents:
             raise InvalidParameterError("opponents: name at least one (self, past, or an agent)")
+        if any(seat < 0 for seat in self.seats):
+            raise InvalidParameterError(f"seats {list(self.seats)}: seats count from 0")
         for spec in (*self.opponents, *self.evaluators):
             if spec not in ("self", "past"):
                 try:
@@ -398,7 +405,7 @@ def _players(
     n = game.num_players
     if spec == "self":
         return [PolicySeat(version) for _ in range(n)], []
-    trained = episode % n
+    trained = _seat(config, episode, n)
     past: list[int] = []
     players: list[SeatPlayer] = []
     rng = np.random.default_rng(_seed(config.seed, step, 3, episode))
@@ -413,6 +420,12 @@ def _players(
         else:
             players.append(parse_agent(spec))
     return players, past
+
+
+def _seat(config: LoopConfig, episode: int, players: int) -> int:
+    """The seat the trained policy takes in ``episode`` (against agents, past versions,
+    evaluators)."""
+    return config.seats[episode % len(config.seats)] if config.seats else episode % players
 
 
 def _samples_and_traces(
@@ -476,9 +489,9 @@ def evaluate(
     current: Any,
     snapshots: _Snapshots | None = None,
 ) -> dict[str, float]:
-    """Win, draw, loss and invalid rates (with 95% Wilson intervals) of the current policy
-    against each evaluator, seat-balanced; the induced policy's exploitability where the
-    game compiles."""
+    """Win, draw, loss and invalid rates (with 95% Wilson intervals) and the mean reward of
+    the current policy against each evaluator, seat-balanced (or in ``config.seats``); the
+    induced policy's exploitability where the game compiles."""
     from redqueen.learn.llm.policy import checkpoint_mixture, induced_policy, policy_exploitability
 
     out: dict[str, float] = {}
@@ -490,7 +503,7 @@ def evaluate(
             agent: Agent = parse_agent(spec)
             seats = []
             for k in range(config.eval_games):
-                mine = k % game.num_players
+                mine = _seat(config, k, game.num_players)
                 seats.append(
                     (
                         game,
@@ -502,8 +515,12 @@ def evaluate(
                 )
             records = collector.play(seats, seed=_seed(config.seed, step, 4))
             counts = dict.fromkeys(OUTCOMES, 0)
+            returns = []
             for k, record in enumerate(records):
-                counts[record.outcome(k % game.num_players)] += 1
+                mine = _seat(config, k, game.num_players)
+                counts[record.outcome(mine)] += 1
+                returns.append(record.rewards[mine])
+            out[f"{prefix}/{spec}/mean_reward"] = float(np.mean(returns))
             for outcome, count in counts.items():
                 rate = rate_with_interval(count, len(records))
                 out[f"{prefix}/{spec}/{outcome}_rate"] = float(rate["rate"])

@@ -88,33 +88,49 @@ def _prompt_and_answers(
     return prompt, legal, answers
 
 
-def induced_policy(model: Any, prompter: Any, game: Game, *, batch_size: int = 64) -> TabularPolicy:
-    """The model's policy at every information state (see the module docstring), scored
-    at temperature 1."""
+def move_probabilities(
+    model: Any,
+    prompter: Any,
+    game: Game,
+    positions: Sequence[tuple[State, int]],
+    *,
+    batch_size: int = 64,
+) -> list[dict[int, float]]:
+    """At each ``(state, player)``, the model's probability of each legal move, from the
+    logprobs of the move texts at temperature 1, normalised over the legal moves."""
     import torch
 
     from redqueen.learn.llm.generators import sequence_logprobs
 
-    rows: list[tuple[tuple[int, Hashable], int, list[int], list[int]]] = []
-    for (player, key), state in information_states(game).items():
+    rows: list[tuple[int, int, list[int], list[int]]] = []
+    for index, (state, player) in enumerate(positions):
         prompt, legal, answers = _prompt_and_answers(prompter, game, state, player)
-        rows += [((player, key), a, prompt, ans) for a, ans in zip(legal, answers, strict=True)]
+        rows += [(index, a, prompt, ans) for a, ans in zip(legal, answers, strict=True)]
     scores: list[float] = []
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
             logprobs = sequence_logprobs(model, [r[2] for r in chunk], [r[3] for r in chunk], 1.0)
             scores += [float(lp.sum()) for lp in logprobs]
-    logits: dict[tuple[int, Hashable], dict[int, float]] = {}
-    for (infoset, action, _, _), score in zip(rows, scores, strict=True):
-        logits.setdefault(infoset, {})[action] = score
-    table: dict[tuple[int, Hashable], dict[int, float]] = {}
-    for infoset, by_action in logits.items():
+    logits: list[dict[int, float]] = [{} for _ in positions]
+    for (index, action, _, _), score in zip(rows, scores, strict=True):
+        logits[index][action] = score
+    out = []
+    for by_action in logits:
         values = np.array(list(by_action.values()))
         p = np.exp(values - values.max())
         p /= p.sum()
-        table[infoset] = dict(zip(by_action, p.tolist(), strict=True))
-    return TabularPolicy(table)
+        out.append(dict(zip(by_action, p.tolist(), strict=True)))
+    return out
+
+
+def induced_policy(model: Any, prompter: Any, game: Game, *, batch_size: int = 64) -> TabularPolicy:
+    """The model's policy at every information state (see the module docstring), scored
+    at temperature 1."""
+    states = information_states(game)
+    positions = [(state, player) for (player, _), state in states.items()]
+    probabilities = move_probabilities(model, prompter, game, positions, batch_size=batch_size)
+    return TabularPolicy(dict(zip(states, probabilities, strict=True)))
 
 
 @dataclass(frozen=True)
