@@ -34,7 +34,10 @@ def _games(i: int, j: int, wins: int, draws: int, losses: int) -> list:
 def test_two_agents_match_the_closed_form() -> None:
     # 75% score => Elo difference 400 log10(3) = 190.85 (a weak prior shrinks it a hair).
     matches = _games(0, 1, wins=70, draws=10, losses=20)
-    rows = {r.name: r for r in elo_ratings(["a", "b"], matches, n_bootstrap=0, prior_sd=1e6)}
+    rows = {
+        r.name: r
+        for r in elo_ratings(["a", "b"], matches, n_bootstrap=0, prior_sd=1e6, prior_draws=0)
+    }
     assert rows["a"].elo - rows["b"].elo == pytest.approx(400 * math.log10(3), abs=1e-3)
     assert rows["a"].elo + rows["b"].elo == pytest.approx(3000)  # centred on the anchor
     assert rows["a"].games == 100
@@ -51,9 +54,9 @@ def test_order_independent_and_agrees_with_the_mm_algorithm() -> None:
         outcome = True if u < p * 0.9 else None if u < p * 0.9 + 0.1 else False
         matches.append(((i, j), _match(outcome)))
     names = list("abcde")
-    first = elo_ratings(names, matches, n_bootstrap=0, prior_sd=1e6)
+    first = elo_ratings(names, matches, n_bootstrap=0, prior_sd=1e6, prior_draws=0)
     rng.shuffle(matches)
-    second = elo_ratings(names, matches, n_bootstrap=0, prior_sd=1e6)
+    second = elo_ratings(names, matches, n_bootstrap=0, prior_sd=1e6, prior_draws=0)
     assert [r.elo for r in first] == pytest.approx([r.elo for r in second], abs=1e-6)
 
     # Hunter's (2004) MM iteration for the unregularised Bradley–Terry MLE.
@@ -96,7 +99,14 @@ def test_unanimous_records_keep_an_honest_interval() -> None:
     assert won["a"].low > won["b"].elo  # still clearly the stronger
     drawn = {r.name: r for r in elo_ratings(["a", "b"], _games(0, 1, 0, 20, 0), seed=3)}
     assert drawn["a"].elo == pytest.approx(1500)
-    assert drawn["a"].low < 1450 and drawn["a"].high > 1550
+    # Draws vary less than wins and losses: the score variance of 20 draws, counted with
+    # one more win and one more loss, is 1/4 (2/22) of a win/loss's, plus the prior's 4
+    # virtual draws: the difference has information ln(10)^2/400^2 (20/4 * 11 + 4/4) and
+    # a (centred, half the difference) a standard error of 0.5 / sqrt(that).
+    info = (math.log(10) / 400) ** 2 * (20 / 4 * 11 + 4 / 4)
+    half = 1.959963984540054 * 0.5 / math.sqrt(info)
+    assert drawn["a"].high - drawn["a"].elo == pytest.approx(half, rel=1e-6)
+    assert half == pytest.approx(22.75, abs=0.01)
     # With plenty of mixed results the interval is the bootstrap's, close to the Laplace
     # one: +-1.96 standard errors of a binomial proportion, mapped to Elo points.
     many = {r.name: r for r in elo_ratings(["a", "b"], _games(0, 1, 600, 0, 400), seed=3)}

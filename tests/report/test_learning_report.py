@@ -61,7 +61,8 @@ def test_heat_map_cells_labels_and_tooltips() -> None:
     assert rects[0].get("fill") == "rgb(255,115,105)"  # +1: full red
     assert rects[1].get("fill") == "rgb(105,145,255)"  # -1: full blue
     assert rects[2].get("fill") == "#eeeeee"  # not measured
-    assert rects[0].findtext(f"{SVG}title") == "r0 vs c0: 1 ± 0.2 over 10"
+    # The 95% interval uses the t quantile of 9 degrees of freedom, 2.262, not 1.96.
+    assert rects[0].findtext(f"{SVG}title") == "r0 vs c0: 1 ± 0.23 over 10"
     assert "r&1" in [t.text for t in svg.iter(f"{SVG}text")]
     with pytest.raises(ValueError, match="labels"):
         heat_map_svg(np.zeros((2, 2)), ["a"], ["b", "c"])

@@ -9,8 +9,9 @@ every match carries its own seed.
 A match that raises (a backend that stays down after its retries) is *failed*: it is
 reported to ``on_failure`` and left out of the results, the other matches go on, and a
 resumed run plays it again. An exception whose class has ``stops_run = True`` (a refused
-key, an unknown model: no retry can help) cancels the matches still running and is
-re-raised.
+key, an unknown model, a server that cannot be reached or stopped answering: no retry
+can help) cancels the matches still running and is re-raised; the matches finished
+before it have been handed to ``on_result``.
 
 ``around(match)`` may return a context manager entered inside the match's task, around
 the match: the LLM players use it to learn which match a call belongs to

@@ -20,14 +20,24 @@ with an action that carries ``invalid_moves`` (added to its seat's count) and ma
 seat scores ``forfeit_value`` and the other seats share what keeps a zero- or
 constant-sum game's sum (in a general-sum game they keep their returns so far).
 ``MatchResult.forfeits`` counts forfeits per seat, apart from the game's own results.
+
+Every return must be a finite number: a result with a NaN or infinite return is refused
+where it is made (``MatchResult`` itself checks), with the game and the seat named, since
+NaN compares false with everything and would pass silently as a loss for every seat.
+A result also carries the range its returns come from (``return_bounds``: the game's
+``min_utility`` and ``max_utility``, widened to include the match's returns where a
+forfeit value lies outside them), which the standings and ratings use for intervals that
+respect the bounds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import operator
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -60,20 +70,38 @@ class MatchResult:
     agents: tuple[str, ...] = ()
     forfeits: tuple[int, ...] = ()
     """Per seat: 1 if the seat forfeited the match (empty in results stored before)."""
+    return_bounds: tuple[float, float] | None = None
+    """The range every return of the game lies in (None in results stored before)."""
+
+    def __post_init__(self) -> None:
+        for seat, value in enumerate(self.returns):
+            if not math.isfinite(value):
+                raise InvalidParameterError(
+                    f"{self.game or 'the game'} gave seat {seat} the return {value}; returns "
+                    f"must be finite numbers (all returns: {list(self.returns)})"
+                )
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "game": self.game,
-            "seed": self.seed,
-            "returns": list(self.returns),
-            "length": self.length,
-            "invalid_moves": list(self.invalid_moves),
-            "trajectory": [
-                [s.player, list(s.action) if isinstance(s.action, tuple) else s.action]
-                for s in self.trajectory
-            ],
-            "agents": list(self.agents),
-        } | ({"forfeits": list(self.forfeits)} if self.forfeits else {})
+        return (
+            {
+                "game": self.game,
+                "seed": self.seed,
+                "returns": list(self.returns),
+                "length": self.length,
+                "invalid_moves": list(self.invalid_moves),
+                "trajectory": [
+                    [s.player, list(s.action) if isinstance(s.action, tuple) else s.action]
+                    for s in self.trajectory
+                ],
+                "agents": list(self.agents),
+            }
+            | ({"forfeits": list(self.forfeits)} if self.forfeits else {})
+            | (
+                {"return_bounds": list(self.return_bounds)}
+                if self.return_bounds is not None
+                else {}
+            )
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MatchResult:
@@ -91,6 +119,11 @@ class MatchResult:
             ),
             agents=tuple(data.get("agents", ())),
             forfeits=tuple(int(f) for f in data.get("forfeits", ())),
+            return_bounds=(
+                (float(data["return_bounds"][0]), float(data["return_bounds"][1]))
+                if data.get("return_bounds") is not None
+                else None
+            ),
         )
 
 
@@ -144,6 +177,7 @@ class _Match:
             history=tuple(self.seen[player]),
             rng=self.seat_rngs[player],
             state=state.clone() if self.perfect_information else None,
+            parser=None if self.text_actions else partial(state.parse_action, player=player),
         )
 
     def checked(self, obs: Observation, answer: object) -> int | str:
@@ -220,15 +254,20 @@ class _Match:
         forfeits = [0] * self.game.num_players
         if self.forfeit is not None:
             forfeits[self.forfeit[0]] = 1
+        returns = self.returns()
+        spec = self.game.spec
+        finite = [r for r in returns if math.isfinite(r)]
+        bounds = (min([spec.min_utility, *finite]), max([spec.max_utility, *finite]))
         return MatchResult(
             game=self.game.id,
             seed=self.seed,
-            returns=self.returns(),
+            returns=returns,
             length=len(history),
             invalid_moves=tuple(a + b for a, b in zip(self.invalid, judged, strict=True)),
             trajectory=tuple(history),
             agents=tuple(a.spec().label() for a in self.agents),
             forfeits=tuple(forfeits) if self.forfeit is not None else (),
+            return_bounds=(float(bounds[0]), float(bounds[1])),
         )
 
 

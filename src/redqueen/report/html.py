@@ -1,10 +1,16 @@
 """The run report: one self-contained HTML file (inline CSS and SVG, no scripts, no
 network), readable offline and while the run is still going.
 
-It shows the standings (mean return with 95% interval, win/draw/loss, Bradley–Terry Elo
-with its bootstrap interval), a chart of the
-mean returns with their intervals, the payoff heat map (row agent's mean return against
-each column agent) and the run's config.
+It shows the standings (mean return with its 95% interval and the number of matches
+behind it, win/draw/loss, Bradley–Terry Elo with its 95% interval), a chart of the mean
+returns with their intervals, the payoff heat map (row agent's mean return against each
+column agent) and the run's config. Every table names its methods in a footnote
+(:mod:`redqueen.measure.statistics`, :mod:`redqueen.measure.standings`,
+:mod:`redqueen.measure.ratings`): the interval of a mean return uses the game's return
+bounds, W/D/L counts are pairwise in games of more than two seats, the Elo is fitted to
+returns where the bounds are known (so its order agrees with the mean returns in
+zero-sum games), provisional ratings are marked, and agents a run still going has not
+matched against every opponent are flagged.
 """
 
 from __future__ import annotations
@@ -16,8 +22,11 @@ from pathlib import Path
 
 import numpy as np
 
-from redqueen.measure.ratings import EloRating, elo_ratings
+from redqueen.errors import RedqueenError
+from redqueen.games.registry import make
+from redqueen.measure.ratings import EloRating, elo_fit, method_note
 from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
+from redqueen.measure.statistics import METHODS
 from redqueen.store.run_store import DB_NAME, RunStore
 
 REPORT_NAME = "report.html"
@@ -43,10 +52,12 @@ def write_report(run_dir: str | Path) -> Path:
         names = store.agent_names()
         matches = [(m.seats, r) for m, r in store.matches()]
         expected = store.get_meta("scheduled_matches")
-    table = standings(names, matches)
-    payoffs = payoff_matrix(names, matches)
-    elo = {e.name: e for e in elo_ratings(names, matches, seed=int(config.get("seed", 0)))}
     game = config.get("game", {})
+    bounds = _game_bounds(game)
+    table = standings(names, matches, bounds=bounds)
+    payoffs = payoff_matrix(names, matches, bounds=bounds)
+    fit = elo_fit(names, matches, seed=int(config.get("seed", 0)), bounds=bounds)
+    elo = {e.name: e for e in fit.ratings}
     title = escape(str(config.get("name", run_dir.name)))
     done = f"{len(matches)} of {expected}" if expected else str(len(matches))
     parts = [
@@ -59,13 +70,17 @@ def write_report(run_dir: str | Path) -> Path:
         f" · seed {escape(str(config.get('seed', '')))}</p>",
         "<h2>Standings</h2>",
         _standings_table(table, elo),
+        _standings_notes(table, fit.basis),
         "<h2>Mean return with 95% interval</h2>",
         _bar_chart(table),
     ]
     if len(names) > 1:
         parts += [
             "<h2>Payoff matrix</h2>",
-            "<p class='sub'>Row agent's mean return in matches against the column agent.</p>",
+            "<p class='sub'>Row agent's mean return in matches against the column agent "
+            "(self-play on the diagonal: one value per match, its seats averaged); each "
+            f"cell's tooltip gives its 95% interval ({escape(METHODS[payoffs.method])}) and "
+            "the number of matches.</p>",
             _heat_map(payoffs),
         ]
     if (run_dir / DB_NAME).is_file():
@@ -84,29 +99,81 @@ def write_report(run_dir: str | Path) -> Path:
     return path
 
 
+def _game_bounds(game: object) -> tuple[float, float] | None:
+    """The run's game's return bounds from its config (also for results stored before
+    they carried them), or None where the game cannot be built here."""
+    if not isinstance(game, dict) or "id" not in game:
+        return None
+    try:
+        spec = make(str(game["id"]), **dict(game.get("params") or {})).spec
+    except (RedqueenError, ImportError, TypeError, ValueError):
+        return None
+    return (float(spec.min_utility), float(spec.max_utility))
+
+
 def _fmt(x: float, digits: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
 
 
 def _standings_table(rows: list[Standing], elo: dict[str, EloRating]) -> str:
+    pairwise = any(s.record.unit != "matches" for s in rows)
+    wdl = ("pairwise wins", "pairwise draws", "pairwise losses") if pairwise else (
+        "wins", "draws", "losses")  # fmt: skip
+    basis = next((e.basis for e in elo.values()), "outcomes")
+    elo_head = "return Elo" if basis == "returns" else "win Elo"
     head = (
-        "<table><tr><th>agent</th><th>games</th><th>mean return</th><th>95% CI</th>"
-        "<th>wins</th><th>draws</th><th>losses</th><th>score</th><th>Elo</th>"
-        "<th>Elo 95% CI</th><th>invalid</th><th>forfeits</th></tr>"
+        "<table><tr><th>agent</th><th>matches</th><th>mean return</th><th>95% CI</th>"
+        + "".join(f"<th>{h}</th>" for h in wdl)
+        + f"<th>score</th><th>{elo_head}</th><th>{elo_head} 95% CI</th>"
+        "<th>invalid</th><th>forfeits</th></tr>"
     )
     body = []
     for s in rows:
         r = s.returns
         e = elo[s.name]
+        flag = " †" if s.missing else ""
         body.append(
-            f"<tr><td>{escape(s.name)}</td><td>{r.n}</td><td>{_fmt(r.mean)}</td>"
+            f"<tr><td>{escape(s.name)}{flag}</td><td>{r.n}</td><td>{_fmt(r.mean)}</td>"
             f"<td>[{_fmt(r.low)}, {_fmt(r.high)}]</td><td>{s.record.wins}</td>"
             f"<td>{s.record.draws}</td><td>{s.record.losses}</td>"
-            f"<td>{_fmt(s.record.score)}</td><td>{e.elo:.0f}</td>"
+            f"<td>{_fmt(s.record.score)}</td><td>{_elo_value(e)}</td>"
             f"<td>{_elo_interval(e)}</td><td>{s.invalid_moves}</td>"
             f"<td>{s.forfeits}</td></tr>"
         )
     return head + "".join(body) + "</table>"
+
+
+def _standings_notes(rows: list[Standing], basis: str) -> str:
+    """The footnote that names every method the standings table uses."""
+    method = next((s.returns.method for s in rows if s.returns.n), "student-t")
+    unit = next((s.record.unit for s in rows), "matches")
+    notes = [
+        "Ordered by mean return, each opponent weighted equally (a run still going has "
+        "played more of some pairings than of others); matches: the matches behind it.",
+        f"95% CI: {METHODS[method]}.",
+        "Wins, draws and losses count "
+        + (
+            "matches."
+            if unit == "matches"
+            else "pairwise comparisons: each seat against each seat held by another agent; "
+            "score: wins plus half the draws, as a fraction of them."
+        ),
+        method_note(basis),
+    ]
+    missing = [s for s in rows if s.missing]
+    if missing:
+        notes.append(
+            "† not yet matched against: "
+            + "; ".join(f"{s.name}: {', '.join(s.missing)}" for s in missing)
+            + "."
+        )
+    return "<p class='sub'>" + " ".join(escape(n) for n in notes) + "</p>"
+
+
+def _elo_value(e: EloRating) -> str:
+    if math.isnan(e.elo):
+        return "–"
+    return f"{e.elo:.0f}{'*' if e.provisional else ''}"
 
 
 def _elo_interval(e: EloRating) -> str:
@@ -147,7 +214,9 @@ def _bar_chart(rows: list[Standing]) -> str:
             yc = y + (row_h - 10) / 2
             out.append(
                 f"<line x1='{x(s.returns.low):.1f}' y1='{yc}' x2='{x(s.returns.high):.1f}' "
-                f"y2='{yc}' stroke='#111' stroke-width='2'/>"
+                f"y2='{yc}' stroke='#111' stroke-width='2'><title>{escape(s.name)}: "
+                f"{_fmt(m)} [{_fmt(s.returns.low)}, {_fmt(s.returns.high)}] over "
+                f"{s.returns.n} matches</title></line>"
             )
     out.append(
         f"<text x='{label_w}' y='{height - 4}' font-size='11'>{_fmt(lo)}</text>"
@@ -180,11 +249,7 @@ def _heat_map(p: PayoffMatrix) -> str:
         for j in range(n):
             v = float(p.mean[i, j])
             colour = "#eeeeee" if math.isnan(v) else _diverging(v / span)
-            tip = (
-                "no matches"
-                if math.isnan(v)
-                else (f"{_fmt(v)} ± {_fmt(1.96 * float(p.sem[i, j]))} over {int(p.count[i, j])}")
-            )
+            tip = "no matches" if math.isnan(v) else _cell_tip(p, i, j)
             out.append(
                 f"<rect x='{label_w + j * cell}' y='{y}' width='{cell - 2}' "
                 f"height='{cell - 2}' fill='{colour}'><title>{escape(p.names[i])} vs "
@@ -195,6 +260,15 @@ def _heat_map(p: PayoffMatrix) -> str:
             )
     out.append("</svg>")
     return "".join(out)
+
+
+def _cell_tip(p: PayoffMatrix, i: int, j: int) -> str:
+    """A payoff cell's mean, its 95% interval and the number of matches behind it."""
+    v, n = float(p.mean[i, j]), int(p.count[i, j])
+    interval = ""
+    if p.low is not None and p.high is not None and not math.isnan(float(p.low[i, j])):
+        interval = f" [{_fmt(float(p.low[i, j]))}, {_fmt(float(p.high[i, j]))}]"
+    return f"{_fmt(v)}{interval} over {n} match{'es' if n != 1 else ''}"
 
 
 def _diverging(t: float) -> str:

@@ -8,9 +8,10 @@ The building blocks come first and are reused by every learning algorithm's repo
 - :func:`line_chart_svg`: one or more named curves ``[(x, y), ...]`` (optionally with a
   band ``[(x, low, high), ...]`` each), linear or logarithmic y axis;
 - :func:`heat_map_svg`: a matrix as coloured cells with row and column labels (and, for
-  a sampled payoff table, the standard error and match count in each cell's tooltip);
+  a sampled payoff table, each cell's 95% interval, ``t`` quantile times the standard
+  error, and its match count in the tooltip);
 - :func:`elo_table_html`: :class:`~redqueen.measure.ratings.EloRating` rows with their
-  95% intervals;
+  95% intervals, the number of games behind each and provisional ratings marked;
 - :func:`lineage_svg`: members as dots per seat and iteration, each joined to the
   members it was derived from (a best response to its parents);
 - :func:`page_html` and :func:`write_html`: the page around named sections, written
@@ -32,7 +33,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike
 
-from redqueen.measure.ratings import EloRating
+from redqueen.measure.ratings import EloFit, EloRating, elo_fit, method_note
+from redqueen.measure.statistics import t_value
 
 REPORT_NAME = "report.html"
 
@@ -202,8 +204,10 @@ def heat_map_svg(
 ) -> str:
     """An SVG heat map of ``matrix`` (rows labelled ``row_labels``, columns
     ``col_labels``): red for positive values, blue for negative, grey for NaN (not
-    measured). With ``sem``/``counts`` each cell's tooltip gives ``mean ± 1.96 sem over
-    n``. Large matrices shrink their cells to stay under about 900 pixels."""
+    measured). With ``sem`` and ``counts`` each cell's tooltip gives its 95% interval,
+    ``mean ± t sem over n`` with the Student-t quantile of ``n - 1`` degrees of freedom
+    (1.96 would cover 87-89% at 4-20 matches); with ``sem`` alone, the standard error.
+    Large matrices shrink their cells to stay under about 900 pixels."""
     m = np.atleast_2d(np.asarray(matrix, dtype=np.float64))
     rows, cols = m.shape
     if len(row_labels) != rows or len(col_labels) != cols:
@@ -241,7 +245,11 @@ def heat_map_svg(
             colour = "#eeeeee" if math.isnan(v) else _diverging(v / span)
             tip = "not measured" if math.isnan(v) else _fmt(v, 4)
             if s is not None and not math.isnan(v) and math.isfinite(s[i, j]):
-                tip += f" ± {_fmt(1.96 * float(s[i, j]), 2)}"
+                if c is not None and int(c[i, j]) > 1:
+                    half = t_value(0.95, int(c[i, j]) - 1) * float(s[i, j])
+                    tip += f" ± {_fmt(half, 2)}"
+                else:
+                    tip += f" (standard error {_fmt(float(s[i, j]), 2)})"
             if c is not None:
                 tip += f" over {int(c[i, j])}"
             out.append(
@@ -262,25 +270,33 @@ def heat_map_svg(
 # ---- Elo table ----------------------------------------------------------------------------
 
 
-def elo_table_html(ratings: Sequence[EloRating]) -> str:
+def elo_table_html(ratings: Sequence[EloRating], *, note: str = "") -> str:
     """A table of Elo ratings (best first, as given) with their 95% intervals and the
-    number of comparisons behind each."""
+    number of games behind each (pairwise comparisons where they are not the matches:
+    games of more than two seats). A provisional rating (fewer than
+    :data:`~redqueen.measure.ratings.FEW_GAMES` games) is marked ``*``; a member that
+    has not played shows ``–``. ``note`` (escaped) is printed below the table: the
+    method, :func:`~redqueen.measure.ratings.method_note`."""
     if not ratings:
         return "<p>No ratings yet.</p>"
+    counts = "games" if all(r.games == r.matches or r.matches == 0 for r in ratings) else (
+        "comparisons")  # fmt: skip
     body = []
     for r in ratings:
         interval = (
             "–" if math.isnan(r.low) or math.isnan(r.high) else f"[{r.low:.0f}, {r.high:.0f}]"
         )
+        mark = "*" if r.games > 0 and r.provisional else ""
+        elo = "–" if math.isnan(r.elo) else f"{r.elo:.0f}{mark}"
         body.append(
-            f"<tr><td>{escape(r.name)}</td><td>{r.elo:.0f}</td><td>{interval}</td>"
-            f"<td>{r.games}</td></tr>"
+            f"<tr><td>{escape(r.name)}</td><td>{elo}</td><td>{interval}</td><td>{r.games}</td></tr>"
         )
-    return (
-        "<table><tr><th>member</th><th>Elo</th><th>95% CI</th><th>games</th></tr>"
+    table = (
+        f"<table><tr><th>member</th><th>Elo</th><th>95% CI</th><th>{counts}</th></tr>"
         + "".join(body)
         + "</table>"
     )
+    return table + (f"<p class='sub'>{escape(note)}</p>" if note else "")
 
 
 # ---- lineage ------------------------------------------------------------------------------
@@ -432,17 +448,54 @@ def curve_section(
 
 def population_elo(
     store: Any, members: Sequence[Mapping[str, Any]], seed: int = 0
-) -> list[EloRating]:
+) -> EloFit | None:
     """Elo with 95% intervals of a run's members from the matches stored in its run
     (as :class:`~redqueen.learn.population.SampledPayoffTable` records them: agent index =
-    the member's place in ``members``, seat by seat)."""
-    from redqueen.measure.ratings import elo_ratings
+    the member's place in ``members``, seat by seat), or None before any match.
 
+    Each member only ever plays its own seat, so a seat's advantage would read as skill
+    of its members: the fit has a seat-advantage term, and each seat's members are
+    centred on their own scale (compare ratings within a seat)."""
     matches = [(m.seats, r) for m, r in store.matches()]
     if not matches:
-        return []
+        return None
     names = [str(m["id"]) for m in members]
-    return elo_ratings(names, matches, seed=seed, n_bootstrap=50)
+    seats = [int(m.get("seat", 0)) for m in members]
+    return elo_fit(names, matches, seed=seed, seat_advantage=True, groups=seats)
+
+
+def population_elo_sections(
+    label: str, fit: EloFit, members: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, str]]:
+    """One Elo table per seat (ratings compare within a seat only) and the fitted seat
+    advantage."""
+    seat_of = {str(m["id"]): int(m.get("seat", 0)) for m in members}
+    note = method_note(fit.basis, seat_advantage=True)
+    sections = []
+    for seat in sorted(set(seat_of.values())):
+        rows = [r for r in fit.ratings if seat_of.get(r.name) == seat]
+        sections.append(
+            (
+                f"{label}: population Elo, seat {seat} (matches played; on this seat's own "
+                "scale, centred on 1500)",
+                elo_table_html(rows, note=note),
+            )
+        )
+    if len(fit.seat_advantage) > 1:
+        text = "; ".join(
+            f"seat {s}: {h:+.0f} [{lo:+.0f}, {hi:+.0f}]"
+            for s, (h, lo, hi) in enumerate(fit.seat_advantage)
+            if s > 0
+        )
+        sections.append(
+            (
+                f"{label}: seat advantage",
+                f"<p>Elo points gained by sitting in a seat instead of seat 0, fitted with "
+                f"the ratings (95% interval): {escape(text)}. Members of different seats "
+                "never meet in the same seat, so their ratings are not on one scale.</p>",
+            )
+        )
+    return sections
 
 
 def write_population_report(run_dir: Path, algorithm: str = "psro") -> Path:
@@ -466,7 +519,7 @@ def write_population_report(run_dir: Path, algorithm: str = "psro") -> Path:
             sizes[solver] = [(float(s or 0), v) for s, v in store.metrics("population_size")]
             meta = store.get_meta(algorithm) or {}
             members = list(meta.get("members", []))
-            elo = population_elo(store, members, int(config.get("seed", 0)))
+            fit = population_elo(store, members, int(config.get("seed", 0)))
         extra = meta.get("extra", {})
         payoffs = extra.get("payoffs")
         if payoffs:
@@ -492,8 +545,8 @@ def write_population_report(run_dir: Path, algorithm: str = "psro") -> Path:
                     line_chart_svg(series, x_label="member index", y_label="weight"),
                 )
             )
-        if elo:
-            details.append((f"{solver}: population Elo (matches played)", elo_table_html(elo)))
+        if fit is not None:
+            details += population_elo_sections(solver, fit, members)
         if members:
             details.append((f"{solver}: lineage", lineage_svg(members)))
     game = config.get("game", {})
@@ -576,7 +629,6 @@ def write_league_report(run_dir: Path) -> Path:
     """The learning report of a ``league`` recipe run (its league in ``RUN_DIR/league``):
     the main agent's exploitability, the exact expected-score heat map between members,
     the measured Elo with intervals and the lineage."""
-    from redqueen.measure.ratings import elo_ratings
     from redqueen.store.run_store import RunStore
 
     run_dir = Path(run_dir)
@@ -598,14 +650,19 @@ def write_league_report(run_dir: Path) -> Path:
             )
         )
         if matches and names:
-            elo = elo_ratings(names, matches, seed=int(config.get("seed", 0)), n_bootstrap=50)
-            sections.append(("Elo (matches played, 95% intervals)", elo_table_html(elo)))
+            fit = elo_fit(names, matches, seed=int(config.get("seed", 0)), seat_advantage=True)
+            note = method_note(fit.basis, seat_advantage=True)
+            sections.append(
+                ("Elo (matches played, 95% intervals)", elo_table_html(fit.ratings, note=note))
+            )
             n = len(names)
             score = np.full((n, n), np.nan)
             wins = np.zeros((n, n))
             games = np.zeros((n, n))
             for seats, r in matches:
                 a, b = int(seats[0]), int(seats[1])
+                if a == b:  # a member against itself scores nothing against another
+                    continue
                 s = (
                     1.0
                     if r.returns[0] > r.returns[1]
