@@ -22,8 +22,9 @@ from redqueen.report.llm_games import (
     baselines_table_html,
     fmt,
     match_links,
-    rate_cell,
+    rate_html,
     rates_chart_svg,
+    stacked_cell,
     strategies_html,
 )
 
@@ -81,11 +82,12 @@ def test_repeated_games_report(server: ScriptedServer, tmp_path: Path) -> None:
     groups = {g["variant"]: g for g in json.loads((run / "results.json").read_text())["groups"]}
     assert set(groups) == {"plain", "predict_first"}
     for g in groups.values():
-        assert "cooperation " + rate_cell(g["cooperation"]) in report
+        assert f"<td>{rate_html(g['cooperation'])}</td>" in report
     pf = groups["predict_first"]
-    assert rate_cell(pf["prediction_accuracy"]) in report
+    assert f"<td>{rate_html(pf['prediction_accuracy'])}</td>" in report
     c = pf["belief_consistency"]
-    assert f"{fmt(c['fraction'])} ({c['consistent']}/{c['decisions']}, 0 unparsed)" in report
+    belief = stacked_cell(fmt(c["fraction"]), f"{c['consistent']}/{c['decisions']}", "0 unparsed")
+    assert f"<td>{belief}</td>" in report
     # per round: the rates add up to the group's totals, and both games' charts are drawn
     _, results = stored_results(run)
     per_round = round_rates(results)
@@ -97,7 +99,7 @@ def test_repeated_games_report(server: ScriptedServer, tmp_path: Path) -> None:
     assert report.count("<polyline") == 2  # one line per variant
     # the LLM's mean points per round over its 2 matches, with the 95% t interval
     for g in groups.values():
-        assert f"<td>{fmt(g['points_per_round'])} [" in report
+        assert f"<td>{fmt(g['points_per_round'])}<br><small>[" in report
     _no_key_and_linked(run)
     _report_command_rewrites(run)
 
@@ -117,8 +119,9 @@ def test_baselines_report_counts_forfeits(server: ScriptedServer, tmp_path: Path
     (row,) = json.loads((run / "results.json").read_text())["groups"]
     assert row["loss"]["count"] == 2  # first-free-cell loses to minimax from either seat
     for name in ("win", "draw", "loss", "invalid"):
-        assert f"<td>{rate_cell(row[name])}</td>" in report
-    assert "<td>0.000 [0.000, 0.658] (0/2)</td>" in report  # no forfeit
+        assert f"<td>{rate_html(row[name])}</td>" in report
+    # no forfeit: the rate above its interval and count
+    assert "<td>0.000<br><small>[0.000, 0.658]</small><br><small>0/2</small></td>" in report
     # the chart: a bar per rate, the loss bar full width (rate 1 on a 480 px axis)
     assert report.count("<title>tic_tac_toe vs minimax: ") == 5
     assert "width='480.0' height='10' fill='#55a868'><title>tic_tac_toe vs minimax: loss " in report
@@ -139,14 +142,17 @@ def test_baselines_report_counts_forfeits(server: ScriptedServer, tmp_path: Path
             }
         ).run(run)
     report = (run / "report.html").read_text()
-    all_of_2 = "1.000 [0.342, 1.000] (2/2)"
-    cells = re.findall(r"<td>([^<]*)</td>", report.split("<h2>Chart")[0])
+    all_of_2 = "1.000 [0.342, 1.000] 2/2"
+    table = report.split("<h2>Chart")[0].replace("<wbr>", "")
+    cells = [
+        " ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<td>(.*?)</td>", table)
+    ]
     assert cells[:9] == [
         "tic_tac_toe",
         "first",
         "2",
-        "0.000 [0.000, 0.658] (0/2)",
-        "0.000 [0.000, 0.658] (0/2)",
+        "0.000 [0.000, 0.658] 0/2",
+        "0.000 [0.000, 0.658] 0/2",
         all_of_2,  # loss
         all_of_2,  # invalid
         all_of_2,  # forfeit
@@ -203,5 +209,6 @@ def test_model_text_is_escaped() -> None:
         assert "</li></ol></details> half" not in page
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt;" in strategies_html(history)
     assert "give &lt;/li&gt;&lt;/ol&gt;&lt;/details&gt; half" in strategies_html(history)
-    assert "<td>0.500 [0.100, 0.900] (1/2)</td>" in baselines_table_html([row])
+    cell = "<td>0.500<br><small>[0.100, 0.900]</small><br><small>1/2</small></td>"
+    assert cell in baselines_table_html([row])
     assert "(replaced, final resources 1.000)" in strategies_html(history)

@@ -12,7 +12,7 @@ well enough for :func:`redqueen.agents.make_agent` to build it again.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,11 +37,17 @@ class Observation:
     rng: np.random.Generator = field(repr=False, compare=False)
     state: State | None = field(default=None, repr=False, compare=False)
     """A copy of the state, given only in perfect-information games (for search agents)."""
+    parser: Callable[[str], int] | None = field(default=None, repr=False, compare=False)
+    """The game's own reader of this seat's replies (``State.parse_action``), given in every
+    game: it returns a legal action id, so it reveals nothing hidden, and it knows the
+    words the game's view uses (``check`` in poker)."""
 
     def parse(self, text: str) -> int:
         """The legal action that ``text`` names (see ``State.parse_action``)."""
         if self.state is not None:
             return self.state.parse_action(text, self.player)
+        if self.parser is not None:
+            return self.parser(text)
         names = list(zip(self.legal_actions, self.legal_action_texts, strict=True))
         return match_action_text(text, names)
 

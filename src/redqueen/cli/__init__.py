@@ -5,6 +5,16 @@ redqueen play tic_tac_toe --opponent minimax play a game in the terminal
 redqueen tournament --game G --agents A,B    a round robin, with a table
 redqueen run recipes/quickstart.yaml         run (or resume) a recipe into a run dir
 redqueen report RUN_DIR                      rebuild a run's HTML report
+
+Every run ends with the same closing lines, whatever its recipe kind: its report, whether
+it resumed (and how much was already stored) and the matches that failed, if any. Exit
+codes: 0 done; 1 a run that finished with failed matches (run it again to play them);
+2 an error, with its message (a run stopped by one says what it stored); 130
+interrupted (Ctrl-C), after saying what is stored and how to resume.
+
+User-facing text is printed with console markup off, so square brackets in messages,
+names and file contents are shown as they are; help is plain text, with on/off options
+shown as flags.
 """
 
 from __future__ import annotations
@@ -20,14 +30,24 @@ import yaml
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from rich.text import Text
 
 from redqueen.agents.human import HumanAgent, HumanQuit
 from redqueen.agents.registry import agent_kinds, parse_agent
 from redqueen.cli import llm as llm_cli
 from redqueen.cli.corewar import corewar_app
 from redqueen.errors import InvalidParameterError, RedqueenError
-from redqueen.experiments.base import RecipeBase, load_recipe, parse_recipe, recipe_model
-from redqueen.experiments.tournament import RunSummary, TournamentRecipe, run_recipe
+from redqueen.experiments.base import (
+    FailedMatchesError,
+    RecipeBase,
+    closing_lines,
+    failed_matches,
+    interrupted_lines,
+    load_recipe,
+    parse_recipe,
+    recipe_model,
+)
+from redqueen.experiments.tournament import RunSummary
 from redqueen.games.registry import make, parameters, registered, summary
 from redqueen.play.match import play_match, replay
 
@@ -36,10 +56,12 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: flags shown as flags, paragraphs re-wrapped
 )
+# Markup off: text in square brackets (in errors, agent names, YAML) is printed as it is.
 # Tables are wide: when output goes to a pipe or file, do not squeeze them into 80 columns.
-out = Console() if sys.stdout.isatty() else Console(width=140)
-err = Console(stderr=True)
+out = Console(markup=False) if sys.stdout.isatty() else Console(width=140, markup=False)
+err = Console(stderr=True, markup=False, highlight=False, soft_wrap=True)
 app.add_typer(corewar_app, name="corewar")
 
 
@@ -47,8 +69,13 @@ def main() -> None:
     try:
         app()
     except RedqueenError as e:
-        err.print(f"[bold red]error:[/] {e}", highlight=False, markup=True)
+        print_error(e)
         sys.exit(2)
+
+
+def print_error(error: BaseException) -> None:
+    """``error: MESSAGE`` on stderr, the message exactly as it is (no markup)."""
+    err.print(Text.assemble(("error:", "bold red"), " ", str(error)))
 
 
 def _params(items: list[str] | None) -> dict[str, Any]:
@@ -123,28 +150,67 @@ def play(
         int | None, typer.Option(help="Seed for chance and the opponents (default: random).")
     ] = None,
 ) -> None:
-    """Play a game against an agent in the terminal."""
-    g = make(game, **_params(param))
+    """Play a game against an agent in the terminal.
+
+    The legal moves are listed with numbers 1, 2, ...: type a move's name or its number in
+    the list. Every move of the other seats is announced."""
+    params = _params(param)
+    g = make(game, **params)
     if seed is None:
         seed = secrets.randbelow(2**31)
     if not 0 <= seat < g.num_players:
         raise InvalidParameterError(f"--seat {seat}: allowed seats are 0..{g.num_players - 1}")
-    agents = [parse_agent(opponent) for _ in range(g.num_players)]
-    agents[seat] = HumanAgent()
+    human = HumanAgent()
+    agents: list[Any] = []
+    for p in range(g.num_players):
+        if p == seat:
+            agents.append(human)
+            continue
+        agent = parse_agent(opponent)
+        try:
+            agent.check_game(g)  # refuse before the rules are printed
+        except RedqueenError as refusal:
+            # a strategy of repeated games offered a one-shot matrix game: say how to
+            # play that game round after round from the terminal
+            hint = ""
+            try:
+                repeated = make("repeated", stage=game, stage_params=params or None, rounds=10)
+                agent.check_game(repeated)
+                stage_params = f" --param 'stage_params={json.dumps(params)}'" if params else ""
+                hint = (
+                    f". To play {game} round after round in the terminal: redqueen play "
+                    f"repeated --param stage={game}{stage_params} --param rounds=10 "
+                    f"--opponent {opponent}"
+                )
+            except RedqueenError:
+                pass
+            raise RedqueenError(
+                f"--opponent {opponent} cannot play {game}: {refusal}{hint}"
+            ) from None
+        agents.append(human.watch(agent, p))
     out.print(
-        f"[bold]{game}[/] — you are seat {seat}; type a move's name or #number "
-        f"(seed {seed}: --seed {seed} replays this game)."
+        f"{game}: you are seat {seat}, against {opponent}. Type a move's name or its number "
+        "in the list of legal moves; ? shows the game again, quit stops. "
+        f"(Seed {seed}: --seed {seed} replays this game.)",
+        style="bold",
+        markup=False,
+        highlight=False,
     )
     out.print(g.rules_text(), highlight=False, markup=False)
     try:
         result = play_match(g, agents, seed)
     except HumanQuit:
-        out.print("stopped.")
+        out.print("stopped.", markup=False)
         raise typer.Exit(1) from None
+    human.announce_pending()
     final = replay(g, result.trajectory)
     out.print(final.observation_text(seat), highlight=False, markup=False)
     mine = result.returns[seat]
-    out.print(f"game over — returns: {list(result.returns)}; yours: {mine:g}")
+    out.print(
+        f"game over — returns: {list(result.returns)}; yours: {mine:g}",
+        highlight=False,
+        markup=False,
+    )
 
 
 def _progress_hook(progress: Progress, label: str) -> Any:
@@ -157,13 +223,14 @@ def _progress_hook(progress: Progress, label: str) -> Any:
 
 
 def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> Any:
+    """Run (or resume) a recipe of any kind: a progress bar, then its summary and the
+    closing lines every kind shares (see the module docstring for the exit codes)."""
     recipe = (
         recipe_data if isinstance(recipe_data, RecipeBase) else parse_recipe(recipe_data, source)
     )
-    if not isinstance(recipe, TournamentRecipe):
-        return _run_kind(recipe, out_dir, as_json)
+    stored_before = recipe.stored_units(out_dir) if out_dir is not None else 0
     progress = Progress(
-        TextColumn("[bold]{task.description}"),
+        TextColumn("{task.description}", style="bold", markup=False),
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -171,60 +238,83 @@ def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> 
         transient=True,
         disable=as_json,
     )
-    with progress:
-        result = run_recipe(recipe, out_dir, progress=_progress_hook(progress, recipe.name))
+    try:
+        with progress:
+            result = recipe.run(out_dir, progress=_progress_hook(progress, recipe.name))
+        failures = failed_matches(out_dir) if out_dir is not None else {}
+    except KeyboardInterrupt:
+        for line in interrupted_lines(recipe, out_dir):
+            err.print(line)
+        raise typer.Exit(130) from None
+    except FailedMatchesError as e:
+        result, failures = e.outcome, e.failures
+    except RedqueenError as e:
+        if not getattr(e, "stops_run", False):
+            raise
+        print_error(e)  # a run stopped on the way: say what it kept
+        for line in interrupted_lines(recipe, out_dir):
+            err.print(line.replace("interrupted:", "stopped:", 1))
+        raise typer.Exit(2) from None
     if as_json:
         out.print_json(json.dumps(result.to_dict(), allow_nan=False))
     else:
-        _print_summary(result)
-    return result
-
-
-def _run_kind(recipe: RecipeBase, out_dir: Path | None, as_json: bool) -> Any:
-    """Any recipe kind other than a tournament: its own run, summary and report."""
-    progress = Progress(
-        TextColumn("[bold]{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-        transient=True,
-        disable=as_json,
-    )
-    with progress:
-        result = recipe.run(out_dir, progress=_progress_hook(progress, recipe.name))
-    if as_json:
-        out.print_json(json.dumps(result.to_dict(), allow_nan=False))
-    else:
-        out.print(result.summary_text(), highlight=False, markup=False)
+        if isinstance(result, RunSummary):
+            _print_summary(result)
+        else:
+            out.print(result.summary_text(), highlight=False, soft_wrap=True)
+        for line in closing_lines(recipe, out_dir, stored_before, failures):
+            out.print(line, highlight=False, soft_wrap=True)
+    if failures:
+        raise typer.Exit(1)
     return result
 
 
 def _print_summary(result: RunSummary) -> None:
+    from redqueen.measure.statistics import METHODS
+
     r = result.recipe
     elo = {e.name: e for e in result.elo}
     table = Table(title=f"{r.name}: {r.game.id}, {result.matches} matches")
-    columns = ("agent", "games", "mean ± 95% CI", "W", "D", "L", "score", "Elo [95% CI]")
+    basis = result.elo[0].basis if result.elo else "outcomes"
+    elo_name = "return Elo" if basis == "returns" else "win Elo"
+    unit = result.standings[0].record.unit if result.standings else "matches"
+    wins = "pairwise W" if unit != "matches" else "W"
+    columns = ("agent", "matches", "mean [95% CI]", wins, "D", "L", "score", f"{elo_name} [95%]")
     for col in (*columns, "invalid", "forfeits"):
         table.add_column(col, justify="left" if col == "agent" else "right")
+    marks = False
     for s in result.standings:
         c = s.returns
-        half = "" if c.n < 2 else f" ± {c.half_width:.3f}"
+        interval = "" if c.n < 1 or c.low != c.low else f" [{c.low:.3f}, {c.high:.3f}]"
+        mean = "not played" if c.n == 0 else f"{c.mean:.3f}{interval}"
         e = elo[s.name]
-        interval = "" if e.low != e.low else f" [{e.low:.0f}, {e.high:.0f}]"
+        if e.elo != e.elo:
+            rating = "not rated"
+        else:
+            bounds = "" if e.low != e.low else f" [{e.low:.0f}, {e.high:.0f}]"
+            rating = f"{e.elo:.0f}{bounds}" + (" *" if e.provisional else "")
+        name = s.name + (" †" if s.missing else "")
+        marks = marks or e.provisional or bool(s.missing)
         table.add_row(
-            s.name,
+            name,
             str(c.n),
-            f"{c.mean:.3f}{half}",
+            mean,
             str(s.record.wins),
             str(s.record.draws),
             str(s.record.losses),
             f"{s.record.score:.3f}",
-            f"{e.elo:.0f}{interval}",
+            rating,
             str(s.invalid_moves),
             str(s.forfeits),
         )
     out.print(table)
+    method = result.standings[0].returns.method if result.standings else "bounded-score"
+    notes = [f"95% CI: {METHODS.get(method, method)}; {elo_name} fitted with 2 virtual draws"]
+    if unit != "matches":
+        notes.append(f"W/D/L count {unit}")
+    if marks:
+        notes.append("* provisional (few games); † some opponents not met yet")
+    out.print("; ".join(notes) + ".")
     p = result.payoffs
     if len(p.names) > 1:
         matrix = Table(title="payoff matrix: row agent's mean return against column agent")
@@ -234,16 +324,15 @@ def _print_summary(result: RunSummary) -> None:
         for i, name in enumerate(p.names):
             cells = []
             for j in range(len(p.names)):
-                m, se = p.mean[i, j], p.sem[i, j]
-                cells.append(
-                    "" if m != m else f"{m:.2f}" + ("" if se != se else f" ±{1.96 * se:.2f}")
-                )
+                m = p.mean[i, j]
+                if m != m:
+                    cells.append("")
+                elif p.low is not None and p.high is not None and p.low[i, j] == p.low[i, j]:
+                    cells.append(f"{m:.2f} [{p.low[i, j]:.2f}, {p.high[i, j]:.2f}]")
+                else:
+                    cells.append(f"{m:.2f}")
             matrix.add_row(name, *cells)
         out.print(matrix)
-    if result.resumed_from:
-        out.print(f"resumed: {result.resumed_from} matches were already stored")
-    if result.report is not None:
-        out.print(f"report: {result.report}")
 
 
 @app.command()
@@ -256,7 +345,10 @@ def tournament(
             f"Kinds: {', '.join(agent_kinds())}."
         ),
     ],
-    param: Annotated[list[str] | None, typer.Option(help="Game parameter key=value.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(metavar="KEY=VALUE", help="Game parameter (repeat for several)."),
+    ] = None,
     games: Annotated[int, typer.Option("--games", help="Games per pairing.")] = 10,
     workers: Annotated[int, typer.Option(help="Worker processes (0: one per core).")] = 1,
     seed: Annotated[int, typer.Option(help="Base seed.")] = 0,
@@ -290,7 +382,10 @@ def run(
     overrides: Annotated[
         list[str] | None,
         typer.Option(
-            "--set", help="Override a recipe field: field.sub=value (e.g. llm.base_url=...)."
+            "--set",
+            metavar="FIELD.SUB=VALUE",
+            help="Override a recipe field, e.g. llm.base_url=http://127.0.0.1:8000/v1 "
+            "(repeat for several).",
         ),
     ] = None,
 ) -> None:
@@ -306,9 +401,13 @@ def solve(
         str, typer.Option(help="cfr, cfr+, linear_cfr or dcfr (vectorised on the game tree).")
     ] = "cfr+",
     iterations: Annotated[int, typer.Option(help="Iterations to run.")] = 1000,
-    param: Annotated[list[str] | None, typer.Option(help="Game parameter key=value.")] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(metavar="KEY=VALUE", help="Game parameter (repeat for several)."),
+    ] = None,
     algo_param: Annotated[
-        list[str] | None, typer.Option(help="Algorithm parameter key=value (e.g. alpha=1.5).")
+        list[str] | None,
+        typer.Option(metavar="KEY=VALUE", help="Algorithm parameter, e.g. alpha=1.5."),
     ] = None,
     eval_every: Annotated[
         int, typer.Option(help="Measure exploitability every K iterations (0: at the end).")
@@ -321,17 +420,21 @@ def solve(
     """Solve a game with the CFR family; print exploitability by iteration, save the policy."""
     from redqueen.cli.solve import solve_command
 
-    solve_command(
-        game,
-        algorithm,
-        iterations,
-        _params(param),
-        eval_every,
-        out_path,
-        as_json,
-        out,
-        algorithm_params=_params(algo_param),
-    )
+    try:
+        solve_command(
+            game,
+            algorithm,
+            iterations,
+            _params(param),
+            eval_every,
+            out_path,
+            as_json,
+            out,
+            algorithm_params=_params(algo_param),
+        )
+    except KeyboardInterrupt:
+        err.print("interrupted: no policy was saved (it is saved when the iterations end)")
+        raise typer.Exit(130) from None
 
 
 @app.command()

@@ -21,6 +21,7 @@ corewar_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help, flags shown as flags (as in redqueen.cli)
 )
 
 
@@ -101,7 +102,7 @@ def battle_command(
             str(result.score[i]),
             f"{result.survival[i]:.3f}",
         )
-    Console().print(table)
+    Console(markup=False).print(table)  # warrior names are shown as they are
 
 
 @corewar_app.command("hill")
@@ -158,4 +159,4 @@ def hill_command(
             str(rank), files[k].name, loaded[k].name, str(score[k]),
             str(wins[k]), str(losses[k]), str(ties[k]),
         )  # fmt: skip
-    Console().print(table)
+    Console(markup=False).print(table)

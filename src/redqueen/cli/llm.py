@@ -1,7 +1,8 @@
 """Commands of the LLM players: ``redqueen serve-scripted`` and ``redqueen show``.
 
-The scripted server is imported inside its command, so ``redqueen --help`` stays fast;
-transcripts are rendered by :func:`redqueen.report.transcripts.transcript_text`.
+The scripted server and the transcripts (rendered by
+:func:`redqueen.report.transcripts.transcript_text`) are imported inside their commands,
+so ``redqueen --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-
-from redqueen.report.transcripts import transcript_text
 
 
 def serve_scripted(
@@ -29,14 +28,26 @@ def serve_scripted(
     """Start the scripted TEST server (not a model) on the OpenAI chat API.
 
     It answers with a scripted move from the legal moves listed in the prompt, so tests,
-    CI and demos run the real HTTP path without a model."""
+    CI and demos run the real HTTP path without a model. A port that is taken is refused
+    with a message."""
+    import errno
+
     from rich.console import Console
 
     from redqueen.agents.llm.test_server import ScriptedServer
+    from redqueen.errors import RedqueenError
 
-    server = ScriptedServer(
-        strategy, malformed_rate=malformed_rate, delay=delay, seed=seed, host=host, port=port
-    )
+    try:
+        server = ScriptedServer(
+            strategy, malformed_rate=malformed_rate, delay=delay, seed=seed, host=host, port=port
+        )
+    except OSError as e:
+        if e.errno == errno.EADDRINUSE:
+            raise RedqueenError(
+                f"port {port} on {host} is taken (another program listens there); choose "
+                "another with --port, or --port 0 for any free port"
+            ) from None
+        raise RedqueenError(f"cannot listen on {host}:{port}: {e.strerror or e}") from None
     console = Console(stderr=True)
     console.print(
         f"redqueen scripted TEST server (strategy {strategy}; not a model) at {server.url}; "
@@ -56,13 +67,19 @@ def show(
     run_dir: Annotated[Path, typer.Argument(help="A run directory.")],
     match: Annotated[
         str | None,
-        typer.Argument(help="Match key or schedule index (omit to list the matches)."),
+        typer.Argument(
+            help="The match's number as the listing shows it, or its key (omit to list "
+            "the matches)."
+        ),
     ] = None,
     full: Annotated[
         bool, typer.Option("--full", help="Repeat the system prompt in every call.")
     ] = False,
 ) -> None:
-    """Print the transcript of a match: every prompt and reply of its LLM players."""
-    from rich.console import Console
+    """Print the transcript of a match: every prompt and reply of its LLM players.
 
-    Console().print(transcript_text(run_dir, match, full), markup=False, highlight=False)
+    Without MATCH, list the matches with LLM calls, each with the number that MATCH
+    accepts. The text is printed as it is, lines unbroken."""
+    from redqueen.report.transcripts import transcript_text
+
+    typer.echo(transcript_text(run_dir, match, full))

@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from redqueen.games.registry import make
 from redqueen.solve.cfr import solve
@@ -75,8 +76,10 @@ def solve_command(
         console.print_json(json.dumps(summary, allow_nan=False))
         return summary
     table = Table(
-        title=f"{algorithm} on {game}: {tree.num_nodes:,} histories, "
-        f"{tree.num_infosets:,} information states"
+        title=Text(
+            f"{algorithm} on {game}: {tree.num_nodes:,} histories, "
+            f"{tree.num_infosets:,} information states"
+        )
     )
     table.add_column("iteration", justify="right")
     table.add_column(result.metric.replace("_", " "), justify="right")
@@ -90,5 +93,6 @@ def solve_command(
         f"({result.solve_time:.2f} s solving, {result.wall_time:.2f} s in all). "
         f"Average policy saved to {path}",
         highlight=False,
+        markup=False,
     )
     return summary

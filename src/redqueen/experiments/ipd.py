@@ -19,12 +19,12 @@ from __future__ import annotations
 import time
 from html import escape
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, field_validator
 
-from redqueen.experiments.base import ProgressHook, RecipeBase
+from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta
 from redqueen.report.html import REPORT_NAME as REPORT
 from redqueen.report.learning import heat_map_svg, line_chart_svg, page_html, write_html
 from redqueen.store.run_store import RunStore
@@ -86,6 +86,15 @@ def _trajectory_chart(traj: list[list[float]], names: list[str], x_label: str) -
     return line_chart_svg(series, x_label=x_label, y_label="share")
 
 
+class _WholeResultRecipe(RecipeBase):
+    """A kind whose run keeps one whole result (run metadata ``result``)."""
+
+    progress_unit: ClassVar[tuple[str, str]] = ("result", "results")
+
+    def stored_units(self, run_dir: Path) -> int:
+        return stored_meta(run_dir, ["result"])
+
+
 def _run_stored(recipe: RecipeBase, out_dir: Path | None, compute: Any, text: Any) -> IPDOutcome:
     store = RunStore(out_dir) if out_dir is not None else None
     try:
@@ -130,7 +139,7 @@ def _tournament_sections(result: dict[str, Any]) -> list[tuple[str, str]]:
 # ---- ipd_tournament -----------------------------------------------------------------------
 
 
-class IPDTournamentRecipe(RecipeBase):
+class IPDTournamentRecipe(_WholeResultRecipe):
     """A round robin of classic strategies in the repeated prisoner's dilemma."""
 
     kind: Literal["ipd_tournament"] = "ipd_tournament"
@@ -203,7 +212,7 @@ def _tournament_text(result: dict[str, Any]) -> str:
 # ---- moran --------------------------------------------------------------------------------
 
 
-class MoranRecipe(RecipeBase):
+class MoranRecipe(_WholeResultRecipe):
     """Moran processes and replicator dynamics on a tournament's payoff matrix."""
 
     kind: Literal["moran"] = "moran"
@@ -355,7 +364,7 @@ def _moran_text(result: dict[str, Any]) -> str:
 # ---- population ---------------------------------------------------------------------------
 
 
-class PopulationRecipe(RecipeBase):
+class PopulationRecipe(_WholeResultRecipe):
     """Generations of a large population: memory-one IPD or the donor game."""
 
     kind: Literal["population"] = "population"

@@ -46,22 +46,23 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from redqueen.agents.core import Agent, AgentSpec, Observation
 from redqueen.agents.llm.agent import LLMAgent
-from redqueen.agents.llm.backends import BackendConfigError, BackendError
+from redqueen.agents.llm.backends import BackendError
 from redqueen.agents.llm.beliefs import (
     BeliefConsistency,
     BeliefRecord,
     PredictFirstLLMAgent,
     belief_consistency,
-    prediction_accuracy,
+    prediction_counts,
 )
 from redqueen.agents.llm.context import CallSink, recording
 from redqueen.agents.llm.personas import Persona
 from redqueen.agents.registry import parse_agent
 from redqueen.errors import InvalidParameterError, RedqueenError
-from redqueen.experiments.base import ProgressHook, RecipeBase, RecipeOutcome
+from redqueen.experiments.base import ProgressHook, RecipeBase, RecipeOutcome, existing_store
 from redqueen.games.core import SIMULTANEOUS, Game
 from redqueen.games.registry import make
 from redqueen.games.repeated import RepeatedGame, repeated_game
+from redqueen.measure.social import match_rate
 from redqueen.measure.statistics import mean_ci, outcome, rate_with_interval
 from redqueen.play.match import MatchResult, aplay_match
 from redqueen.play.schedule import ScheduledMatch, match_seed
@@ -217,11 +218,13 @@ class _Run:
 
 async def _play_jobs(
     run: _Run, jobs: Sequence[LLMJob], progress: ProgressHook | None, offset: int, total: int
-) -> tuple[list[JobResult], list[str]]:
+) -> tuple[list[JobResult], dict[str, str]]:
     """Play ``jobs`` concurrently; store each as it finishes. Returns the results and the
-    keys of matches whose backend failed (not stored: played again on the next run)."""
+    matches whose backend failed, with the cause (not stored: played again on the next
+    run). An error that stops the run (``stops_run``: a refused key, a server that cannot
+    be reached) is raised."""
     done: list[JobResult] = []
-    failed: list[str] = []
+    failed: dict[str, str] = {}
     count = offset
 
     async def one(job: LLMJob) -> None:
@@ -229,10 +232,10 @@ async def _play_jobs(
         try:
             with recording(job.key, run.sink, job.names):
                 result = await aplay_match(job.game, job.agents, job.seed)
-        except BackendConfigError:
-            raise
-        except BackendError:
-            failed.append(job.key)
+        except BackendError as err:
+            if getattr(err, "stops_run", False):
+                raise
+            failed[job.key] = str(err)
             return
         beliefs: list[BeliefRecord] = []
         for agent in {id(a): a for a in job.agents}.values():
@@ -271,15 +274,19 @@ async def close_clients(agents: Sequence[Agent]) -> None:
 def _run_jobs(
     run: _Run, jobs: Sequence[LLMJob], progress: ProgressHook | None
 ) -> tuple[list[JobResult], list[str]]:
-    """Every job's result, the stored ones first read back, the rest played now."""
+    """Every job's result, the stored ones first read back, the rest played now; and the
+    keys of the matches that failed (their causes are kept as ``failed_matches`` in the
+    store, for the closing lines)."""
     stored = run.done()
     todo = [j for j in jobs if j.key not in stored]
     total = len(jobs)
     if progress is not None:
         progress(total - len(todo), total)
     played, failed = asyncio.run(_play_jobs(run, todo, progress, total - len(todo), total))
+    if run.store is not None:
+        run.store.set_meta("failed_matches", failed)
     by_key = {**stored, **{r.job_key: r for r in played}}
-    return [by_key[j.key] for j in jobs if j.key in by_key], failed
+    return [by_key[j.key] for j in jobs if j.key in by_key], list(failed)
 
 
 # ---- repeated games (Akata et al.) ----------------------------------------------------------
@@ -485,7 +492,10 @@ class RepeatedGamesLLMRecipe(RecipeBase):
 def summarise_repeated(results: Sequence[JobResult], rounds: int) -> tuple[dict[str, Any], str]:
     """Per (game, opponent, variant): the LLM's points per round, its cooperation rate
     (prisoner's dilemma) or the coordination rate (battle of the sexes), invalid moves,
-    and for predict-first the belief consistency and prediction accuracy."""
+    and for predict-first the belief consistency and prediction accuracy. The rates pool
+    the rounds of several matches with the match as the unit
+    (:func:`~redqueen.measure.social.match_rate`); prediction accuracy counts hits and
+    scorable predictions directly."""
     groups: dict[tuple[str, str, str], list[JobResult]] = {}
     for r in results:
         key = (r.info["game"], r.info["opponent"], r.info["variant"])
@@ -494,21 +504,26 @@ def summarise_repeated(results: Sequence[JobResult], rounds: int) -> tuple[dict[
     lines = []
     for (stage, opponent, variant), items in sorted(groups.items()):
         points: list[float] = []
-        hits = decisions = invalid = 0
+        invalid = 0
+        hits: list[int] = []  # per match: the LLM's hits among its decisions
+        decisions: list[int] = []
         consistent = judged = unparsed = 0
-        accuracy_hits = accuracy_n = 0
+        accuracy_hits: list[int] = []  # per match: true predictions among scorable ones
+        accuracy_n: list[int] = []
         for item in items:
             seat, flip = item.info["llm_seat"], item.info["flip"]
             joint = [s.action for s in item.result.trajectory if s.player == SIMULTANEOUS]
             points.append(item.result.returns[seat] / max(1, len(joint)))
             invalid += item.result.invalid_moves[seat]
+            match_hits = 0
             for a in joint:
                 assert isinstance(a, tuple)
-                decisions += 1
                 if stage == "prisoners_dilemma":
-                    hits += (a[seat] ^ flip) == 0
+                    match_hits += (a[seat] ^ flip) == 0
                 else:
-                    hits += a[0] == a[1]
+                    match_hits += a[0] == a[1]
+            hits.append(match_hits)
+            decisions.append(len(joint))
             mine = [b for b in item.beliefs if b.player == seat]
             c = belief_consistency(paper_game(stage, rounds, flip), mine)
             consistent, judged, unparsed = (
@@ -516,11 +531,9 @@ def summarise_repeated(results: Sequence[JobResult], rounds: int) -> tuple[dict[
                 judged + c.decisions,
                 unparsed + c.unparsed,
             )
-            acc = prediction_accuracy(mine, item.result.trajectory)
-            parsed = sum(b.prediction is not None for b in mine)
-            if parsed:
-                accuracy_hits += round(acc * parsed)
-                accuracy_n += parsed
+            right, scored = prediction_counts(mine, item.result.trajectory)
+            accuracy_hits.append(right)
+            accuracy_n.append(scored)
         measure = "cooperation" if stage == "prisoners_dilemma" else "coordination"
         row: dict[str, Any] = {
             "game": stage,
@@ -528,17 +541,17 @@ def summarise_repeated(results: Sequence[JobResult], rounds: int) -> tuple[dict[
             "variant": variant,
             "matches": len(items),
             "points_per_round": float(np.mean(points)) if points else None,
-            measure: rate_with_interval(hits, decisions),
+            measure: match_rate(hits, decisions),
             "invalid_moves": invalid,
         }
         if variant == "predict_first":
             consistency = BeliefConsistency(judged, consistent, unparsed)
             row["belief_consistency"] = consistency.to_dict()
-            row["prediction_accuracy"] = rate_with_interval(accuracy_hits, accuracy_n)
+            row["prediction_accuracy"] = match_rate(accuracy_hits, accuracy_n)
         rows.append(row)
         line = (
             f"  {stage} vs {opponent} [{variant}]: {row['points_per_round']:.2f} points/round, "
-            f"{measure} {hits}/{decisions}"
+            f"{measure} {sum(hits)}/{sum(decisions)}"
         )
         if variant == "predict_first":
             line += f", beliefs consistent {consistency.consistent}/{consistency.decisions}"
@@ -762,6 +775,16 @@ class DonorCulturalEvolutionRecipe(RecipeBase):
     generations: int = Field(10, ge=1, le=10_000)
     strategy_chars: int = Field(1000, ge=20, le=100_000)
 
+    progress_unit: ClassVar[tuple[str, str]] = ("generation", "generations")
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The finished generations ``run_dir`` holds."""
+        with existing_store(run_dir) as store:
+            if store is None:
+                return 0
+            keys = (f"generation/{g}" for g in range(self.generations))
+            return sum(store.get_meta(key) is not None for key in keys)
+
     @model_validator(mode="after")
     def _game_builds(self) -> DonorCulturalEvolutionRecipe:
         try:
@@ -863,9 +886,9 @@ class DonorCulturalEvolutionRecipe(RecipeBase):
             try:
                 with recording(key, run.sink, names):
                     result = await aplay_match(game, players, seed)
-            except BackendConfigError:
-                raise
             except BackendError as err:
+                if getattr(err, "stops_run", False):
+                    raise
                 raise RedqueenError(
                     f"generation {gen + 1} failed ({err}); run again to resume from it "
                     "(finished generations and cached replies are kept)"

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 from pydantic import Field, model_validator
 
 from redqueen.errors import InvalidParameterError, RedqueenError
-from redqueen.experiments.base import ProgressHook
+from redqueen.experiments.base import ProgressHook, saved_progress
 from redqueen.experiments.self_play import (
     PPORecipe,
     ppo_config,
@@ -27,6 +27,7 @@ class PBTRecipe(PPORecipe):
     :class:`~redqueen.learn.ppo.PPOConfig` fields."""
 
     resumable_changes: ClassVar[tuple[str, ...]] = ("description", "iterations", "torch_threads")
+    progress_unit: ClassVar[tuple[str, str]] = ("update", "updates")
 
     kind: Literal["pbt"] = "pbt"
     population_size: int = Field(6, ge=2, le=256)
@@ -69,6 +70,10 @@ class PBTRecipe(PPORecipe):
             seed=self.seed,
             ppo=ppo_config(self.ppo),
         )
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The population updates of the last checkpoint in ``run_dir``."""
+        return saved_progress(run_dir, ALGORITHM)
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> PBTResult:
         game = ppo_recipe_game(self.game, self.torch_threads)

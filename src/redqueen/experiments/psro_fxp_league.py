@@ -27,7 +27,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, field_validator
 
-from redqueen.experiments.base import GameConfig, ProgressHook, RecipeBase
+from redqueen.experiments.base import GameConfig, ProgressHook, RecipeBase, saved_progress
 
 MetaSolver = Literal["uniform", "nash", "prd", "alpha_rank"]
 _DEFAULT_SOLVERS: list[MetaSolver] = ["uniform", "nash"]
@@ -68,8 +68,6 @@ class PSROOutcome(_RunsOutcome):
                 f"  {solver}: exploitability {r['curve'][0][1]:.4f} -> {max(r['final'], 0.0):.4f} "
                 f"after {r['curve'][-1][0]} iterations ({r['wall_time']:.1f} s)"
             )
-        if self.report is not None:
-            lines.append(f"report: {self.report}")
         return "\n".join(lines)
 
 
@@ -77,6 +75,7 @@ class PSRORecipe(RecipeBase):
     """PSRO with exact best responses, one run per meta-solver."""
 
     resumable_changes: ClassVar[tuple[str, ...]] = ("description", "iterations")
+    progress_unit: ClassVar[tuple[str, str]] = ("iteration", "iterations")
 
     kind: Literal["psro"] = "psro"
     game: GameConfig
@@ -91,6 +90,10 @@ class PSRORecipe(RecipeBase):
     @classmethod
     def _game_shorthand(cls, value: Any) -> Any:
         return _game_shorthand(value)
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The iterations checkpointed in the meta-solvers' sub-runs."""
+        return sum(saved_progress(Path(run_dir) / s, "psro") for s in self.meta_solvers)
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> PSROOutcome:
         from redqueen.games.registry import make
@@ -155,8 +158,6 @@ class FXPOutcome(_RunsOutcome):
                 f"  {label} (eta={r['config']['eta']}): exploitability "
                 f"{r['curve'][0][1]:.4f} -> {r['final']:.4f}"
             )
-        if self.report is not None:
-            lines.append(f"report: {self.report}")
         return "\n".join(lines)
 
 
@@ -170,6 +171,7 @@ class FXPRecipe(RecipeBase):
     once per ``eta`` (0: the self-play baseline)."""
 
     resumable_changes: ClassVar[tuple[str, ...]] = ("description", "iterations")
+    progress_unit: ClassVar[tuple[str, str]] = ("iteration", "iterations")
 
     kind: Literal["fxp"] = "fxp"
     game: str = "team_stag_hunt"
@@ -204,6 +206,10 @@ class FXPRecipe(RecipeBase):
         if self.game == "team_stag_hunt":
             return team_stag_hunt(**self.game_params)
         return team_game_from_tree(make(self.game, **self.game_params))
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The iterations checkpointed for each eta."""
+        return sum(saved_progress(run_dir, f"fxp:{fxp_label(eta)}") for eta in self.etas)
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> FXPOutcome:
         from redqueen.learn.fxp import FXPConfig, fxp
@@ -268,8 +274,6 @@ class LeagueOutcome:
             for e in r["elo"][:5]
             if None not in e["ci95"]
         ]
-        if self.report is not None:
-            lines.append(f"report: {self.report}")
         return "\n".join(lines)
 
 
@@ -277,6 +281,7 @@ class LeagueRecipe(RecipeBase):
     """A league of main agents, main exploiters and league exploiters (exact oracle)."""
 
     resumable_changes: ClassVar[tuple[str, ...]] = ("description", "iterations")
+    progress_unit: ClassVar[tuple[str, str]] = ("iteration", "iterations")
 
     kind: Literal["league"] = "league"
     game: GameConfig
@@ -292,6 +297,10 @@ class LeagueRecipe(RecipeBase):
     @classmethod
     def _game_shorthand(cls, value: Any) -> Any:
         return _game_shorthand(value)
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The iterations checkpointed in the league's sub-run."""
+        return saved_progress(Path(run_dir) / "league", "league")
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> LeagueOutcome:
         from redqueen.games.registry import make

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from redqueen.agents.llm.backends import OpenAIBackend
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import ProgressHook, RecipeBase
+from redqueen.experiments.base import ProgressHook, RecipeBase, existing_store
 from redqueen.learn.red_queen import (
     ALGORITHM,
     BattleSettings,
@@ -106,6 +106,7 @@ class RedQueenRecipe(RecipeBase, RedQueenConfig):
     and their diversity."""
 
     resumable_changes: ClassVar[tuple[str, ...]] = ("workers", "description")
+    progress_unit: ClassVar[tuple[str, str]] = ("round", "rounds")
 
     kind: Literal["red_queen"] = "red_queen"
     runs: int = Field(1, ge=1, le=1000, description="Independent runs (seeds seed, seed+1, ...).")
@@ -159,6 +160,13 @@ class RedQueenRecipe(RecipeBase, RedQueenConfig):
         )
         return LLMGenerator(complete, config)
 
+    def stored_units(self, run_dir: Path) -> int:
+        """The finished rounds of every run that ``run_dir`` holds."""
+        with existing_store(run_dir) as store:
+            if store is None:
+                return 0
+            return sum(len(load_rounds(store, k)) for k in range(self.runs))
+
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RedQueenOutcome:
         held = load_warriors(self.held_out, BattleSettings.of(self)) if self.held_out else None
         total = self.runs * (self.rounds + 1)
@@ -205,6 +213,8 @@ class RedQueenRecipe(RecipeBase, RedQueenConfig):
         finally:
             if store is not None:
                 store.close()
+        if out_dir is not None:
+            self.write_report(Path(out_dir))
         return RedQueenOutcome(results, div)
 
     @classmethod

@@ -14,7 +14,13 @@ from pydantic import Field, field_validator
 
 from redqueen.agents.registry import parse_agent
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import GameConfig, ProgressHook, RecipeBase, RecipeError
+from redqueen.experiments.base import (
+    GameConfig,
+    ProgressHook,
+    RecipeBase,
+    RecipeError,
+    saved_progress,
+)
 from redqueen.games.core import Game
 from redqueen.games.registry import make
 from redqueen.learn.ppo import PPOConfig, PPOStats, encoder_for
@@ -58,6 +64,7 @@ class SelfPlayRecipe(PPORecipe):
     :class:`~redqueen.learn.ppo.PPOConfig` fields."""
 
     resumable_changes: ClassVar[tuple[str, ...]] = ("description", "iterations", "torch_threads")
+    progress_unit: ClassVar[tuple[str, str]] = ("update", "updates")
 
     kind: Literal["self_play"] = "self_play"
     iterations: int = Field(200, ge=1, le=1_000_000)
@@ -95,6 +102,10 @@ class SelfPlayRecipe(PPORecipe):
             seed=self.seed,
             ppo=ppo_config(self.ppo),
         )
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The PPO updates of the last checkpoint in ``run_dir``."""
+        return saved_progress(run_dir, ALGORITHM)
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> SelfPlayResult:
         game = ppo_recipe_game(self.game, self.torch_threads)

@@ -25,7 +25,7 @@ from redqueen.agents.social import (
     DONOR_STRATEGIES,
     CommonsAgent,
 )
-from redqueen.experiments.base import ProgressHook, RecipeBase
+from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta
 from redqueen.games.commons import CommonsGame, CommonsState, commons
 from redqueen.learn.donor_evolution import DonorEvolutionConfig, GenerationStats, evolve_donors
 from redqueen.measure.social import (
@@ -75,6 +75,14 @@ class DonorEvolutionRecipe(RecipeBase):
     donation_levels: int = Field(11, ge=2, le=101)
     survive_fraction: float = Field(0.5, gt=0, le=1)
     mutation: float = Field(0.0, ge=0, le=1)
+
+    progress_unit: ClassVar[tuple[str, str]] = ("run", "runs")
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The finished runs ``run_dir`` holds."""
+        if stored_meta(run_dir, ["result"]):
+            return self.runs
+        return stored_meta(run_dir, [f"run/{r}" for r in range(self.runs)])
 
     @field_validator("population")
     @classmethod
@@ -237,6 +245,14 @@ class CommonsNormsRecipe(RecipeBase):
     collapse_threshold: float = Field(5.0, ge=0)
 
     resumable_changes: ClassVar[tuple[str, ...]] = ("description",)
+    progress_unit: ClassVar[tuple[str, str]] = ("cell", "cells")
+
+    def stored_units(self, run_dir: Path) -> int:
+        """The finished cells (preset, institution, population) ``run_dir`` holds."""
+        cells = len(self.presets) * len(self.institutions) * len(self.populations)
+        if stored_meta(run_dir, ["result"]):
+            return cells
+        return stored_meta(run_dir, [f"cell/{k}" for k in range(cells)])
 
     @field_validator("populations")
     @classmethod
@@ -313,7 +329,12 @@ class CommonsNormsRecipe(RecipeBase):
                         )  # fmt: skip
                 if progress is not None:
                     progress(k + 1, len(grid))
-            result = {"name": self.name, "cells": cells, "seconds": time.perf_counter() - start}
+            result = {
+                "name": self.name,
+                "cells": cells,
+                "seconds": time.perf_counter() - start,
+                "gini_negatives": "kept",  # how the report describes its Gini
+            }
             if store is not None:
                 store.set_meta("result", _finite(result))
         finally:
@@ -337,7 +358,7 @@ class CommonsNormsRecipe(RecipeBase):
             assert isinstance(state, CommonsState)
             records = state.records()
             welfares.append(welfare(result.returns))
-            ginis.append(gini([max(0.0, r) for r in result.returns]))
+            ginis.append(gini(result.returns, allow_negative=True))
             stocks = [r.stock for r in records] + ([state.stock] if not state.collapsed() else [])
             stock_paths.append(stocks + [0.0] * (self.rounds + 1 - len(stocks)))
             collapses.append(collapse_time([r.remaining for r in records], game.collapse_threshold))

@@ -21,7 +21,13 @@ from pydantic import Field, field_validator, model_validator
 from redqueen.agents.core import Agent
 from redqueen.agents.registry import make_agent, parse_agent_spec
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import AgentConfig, GameConfig, ProgressHook, RecipeBase
+from redqueen.experiments.base import (
+    AgentConfig,
+    FailedMatchesError,
+    GameConfig,
+    ProgressHook,
+    RecipeBase,
+)
 from redqueen.games.core import Game
 from redqueen.games.registry import make
 from redqueen.measure.ratings import EloRating, elo_ratings
@@ -219,12 +225,13 @@ def run_recipe(
         if store is not None:
             store.close()
     seated = [(m.seats, r) for m, r in finished]
+    bounds = (game.spec.min_utility, game.spec.max_utility)
     summary = RunSummary(
         recipe=recipe,
         names=names,
-        standings=standings(names, seated),
-        payoffs=payoff_matrix(names, seated),
-        elo=elo_ratings(names, seated, seed=recipe.seed),
+        standings=standings(names, seated, bounds=bounds),
+        payoffs=payoff_matrix(names, seated, bounds=bounds),
+        elo=elo_ratings(names, seated, seed=recipe.seed, bounds=bounds),
         matches=len(finished),
         resumed_from=resumed_from,
         run_dir=Path(out_dir) if out_dir is not None else None,
@@ -247,9 +254,11 @@ def run_recipe(
         tmp.write_text(json.dumps(data, indent=2, allow_nan=False))
         tmp.replace(results)
     if failed:
-        raise RedqueenError(
+        raise FailedMatchesError(
             f"{len(failed)} of {total} matches failed and were not stored (first: "
-            f"{failed[0][1]}); run the same command again to play them"
+            f"{failed[0][1]}); run the same command again to play them",
+            summary,
+            {m.key: str(e) for m, e in failed},
         )
     return summary
 

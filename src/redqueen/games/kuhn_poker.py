@@ -24,8 +24,16 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from redqueen.errors import InvalidParameterError, RedqueenError
-from redqueen.games.core import CHANCE, TERMINAL, ChanceMode, Game, GameSpec, State
+from redqueen.errors import InvalidParameterError, ParseActionError, RedqueenError
+from redqueen.games.core import (
+    CHANCE,
+    TERMINAL,
+    ChanceMode,
+    Game,
+    GameSpec,
+    State,
+    normalise_text,
+)
 
 PASS = 0
 BET = 1
@@ -234,6 +242,22 @@ class KuhnPokerState(State):
         if player == CHANCE:
             return f"deal {self._game.cards[action]}"
         return _ACTION_NAMES[action]
+
+    def parse_action(self, text: str, player: int | None = None) -> int:
+        """As ``State.parse_action``, and the words the view uses for the two moves: check
+        (a pass when nobody has bet yet), fold (a pass facing a bet) and call (a bet facing
+        a bet)."""
+        try:
+            return super().parse_action(text, player)
+        except ParseActionError:
+            if self._cur < 0 or player not in (None, self._cur):
+                raise
+            facing = self._first_bettor >= 0
+            words = {"fold": PASS, "call": BET} if facing else {"check": PASS}
+            action = words.get(normalise_text(text))
+            if action is None:
+                raise
+            return action
 
     def _betting_lines(self) -> list[str]:
         if not self._actions:

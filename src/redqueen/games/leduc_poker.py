@@ -24,8 +24,16 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from redqueen.errors import RedqueenError
-from redqueen.games.core import CHANCE, TERMINAL, ChanceMode, Game, GameSpec, State
+from redqueen.errors import ParseActionError, RedqueenError
+from redqueen.games.core import (
+    CHANCE,
+    TERMINAL,
+    ChanceMode,
+    Game,
+    GameSpec,
+    State,
+    normalise_text,
+)
 
 FOLD = 0
 CALL = 1
@@ -282,6 +290,19 @@ class LeducPokerState(State):
         if player == CHANCE:
             return _DEAL_NAMES[action]
         return _ACTION_NAMES[action]
+
+    def parse_action(self, text: str, player: int | None = None) -> int:
+        """As ``State.parse_action``, and ``check``, the view's word for a call when there
+        is nothing to call."""
+        try:
+            return super().parse_action(text, player)
+        except ParseActionError:
+            cur = self._cur
+            if cur < 0 or player not in (None, cur) or normalise_text(text) != "check":
+                raise
+            if self._stakes > self._contrib[cur]:
+                raise
+            return CALL
 
     def _view(self, viewer: int | None) -> str:
         """The text view of ``viewer`` (None: everything, hidden cards included)."""

@@ -23,7 +23,9 @@ cooperates, ``P`` both defect.
 payoffs are each player's ranking 1 < 2 < 3 < 4 of the four outcomes, counted up to
 relabelling each player's two strategies (Robinson & Goforth 2005, *The Topology of the
 2x2 Games: A New Periodic Table*; Bruns 2015, "Names for Games: Locating 2x2 Games",
-*Games* 6(4)). See :func:`ordinal_2x2` for the exact indexing.
+*Games* 6(4)). The index ``k`` is redqueen's own numbering (row-major over the two
+players' preference patterns: the prisoner's dilemma is 1, chicken 14, the stag hunt
+79), not the numbering of Robinson & Goforth's periodic table; see :func:`ordinal_2x2`.
 """
 
 from __future__ import annotations
@@ -536,7 +538,8 @@ hero S>T>R>P (Rapoport 1967, "Exploiter, leader, hero, and martyr")."""
 
 
 def ordinal_2x2(*, index: int | None = None) -> MatrixGame:
-    """One of the 144 strict ordinal 2x2 games, by ``index`` in 1..144.
+    """One of the 144 strict ordinal 2x2 games, by ``index`` in 1..144 (redqueen's own
+    numbering, not Robinson & Goforth's).
 
     Payoffs are ranks 1 (worst) to 4 (best) for each player; every strict ordinal 2x2
     game equals exactly one of the 144 after relabelling each player's two strategies

@@ -54,7 +54,8 @@ _REGISTRY: dict[str, _Entry] = {
     ),
     "ordinal_2x2": _Entry(
         "redqueen.games.matrix:ordinal_2x2",
-        "one of the 144 ordinal 2x2 games of Robinson and Goforth, by index",
+        "one of the 144 strict ordinal 2x2 games, by index (our own numbering, not "
+        "Robinson and Goforth's)",
     ),
     "repeated": _Entry(
         "redqueen.games.repeated:repeated_game",

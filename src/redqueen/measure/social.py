@@ -18,9 +18,35 @@ Game/State contract only.
   exactly when it creates value (buyer's value > seller's); negotiation fairness is
   fairness at ``p_fair = (v_seller + v_buyer)/2`` (1 without a trade); persuasion
   efficiency is the share of high-quality items that were bought and persuasion fairness
-  the share of low-quality items that were not.
+  the share of low-quality items that were not. Negotiation fairness is not bounded
+  below: a price more than half a price unit from the midpoint gives a negative value
+  (price 2.0 for values 1.0 and 1.2: ``1 - 4 * 0.9^2 = -2.24``). GLEE computes the same
+  per-game value; it declares fairness's range as [0, 1] and clips only the predictions
+  of its regression to it, so we keep the per-game value unclipped, as GLEE does.
 - Gini coefficient (Gini 1912): mean absolute difference over twice the mean,
   ``sum_ij |x_i - x_j| / (2 n^2 mean)``: 0 for equal shares, ``(n-1)/n`` when one has all.
+  Net returns can be negative (fines, losses); with ``allow_negative`` the denominator
+  is twice the mean *absolute* value, the largest the numerator can be for the given
+  positive and negative totals (Raffinetti, Siletti & Vernizzi 2015, "On the Gini
+  coefficient normalization when attributes with negative values are considered"), so
+  the coefficient stays in [0, (n-1)/n] and equals Gini's for non-negative values.
+  Clamping negatives to 0 instead would hide the inequality they carry.
+- Rates over repeated-game rounds (:func:`match_rate`): the rounds of one match are not
+  independent (a player that cooperates in round 1 tends to in round 2), so the match
+  is the unit. The rate is hits over decisions pooled over matches; its 95% interval is
+  Wilson's score interval (Wilson 1927) at the effective sample size ``n_eff = r (1 -
+  r) / v``, with ``v`` the between-match (ratio-estimator) variance of the pooled rate,
+  and Student's t quantile on ``matches - 1`` degrees of freedom in place of the normal
+  one (the design-effect correction of Kish 1965 with the degrees-of-freedom adjustment
+  of Korn & Graubard 1998, "Confidence intervals for proportions with small expected
+  number of positive counts estimated from survey data"). ``n_eff`` is kept between the
+  number of matches and the number of decisions; when every decision agrees (a rate of
+  0 or 1) nothing measures the between-match variance and ``n_eff`` is the number of
+  matches. Simulated with known truth at 10 matches of 10 rounds (400 replications per
+  case), with per-match tendencies (intra-match correlation 0.2 to 0.9) or moves that
+  persist from round to round, it covered 0.92 to 0.98 where a Wilson interval over all
+  rounds covered 0.41 to 0.70; it is never empty or outside [0, 1]
+  (``tests/measure/test_social_intervals.py``).
 - Punishment: the share of acts that punish, and the share of punishments aimed at
   cooperators, *antisocial punishment* (Herrmann, Thöni & Gächter 2008, "Antisocial
   punishment across societies", Science 319).
@@ -44,7 +70,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -59,6 +85,66 @@ def cooperation_rate(cooperated: Sequence[bool]) -> float:
     if len(cooperated) == 0:
         return math.nan
     return sum(1 for c in cooperated if c) / len(cooperated)
+
+
+MATCH_RATE_METHOD = (
+    "95% Wilson interval at the effective sample size, matches as the unit "
+    "(t quantile on matches - 1 degrees of freedom)"
+)
+"""How :func:`match_rate` computes its interval, in words a report can show."""
+
+
+def match_rate(hits: Sequence[int], totals: Sequence[int], level: float = 0.95) -> dict[str, Any]:
+    """A rate pooled over the rounds of several matches, with the match as the unit.
+
+    ``hits[i]`` of ``totals[i]`` decisions of match ``i`` were hits (cooperations,
+    coordinations, correct predictions); matches without decisions are left out. The
+    rate is ``sum(hits) / sum(totals)``; its interval is Wilson's at the effective
+    sample size ``r (1 - r) / v`` (``v``: the between-match variance of the pooled rate)
+    with Student's t quantile on ``matches - 1`` degrees of freedom (see the module
+    docstring). One match gives no interval: nothing measures how matches differ.
+
+    Returns a rate dict as :func:`redqueen.measure.statistics.rate_with_interval` does
+    (``rate``, ``low``, ``high``, ``count``, ``n``; None where undefined), plus
+    ``matches``, ``effective_n`` and ``method``.
+    """
+    pairs = [(int(h), int(t)) for h, t in zip(hits, totals, strict=True)]
+    for h, t in pairs:
+        if not 0 <= h <= t:
+            raise InvalidParameterError(f"each match needs 0 <= hits <= decisions; got {h}/{t}")
+    if not 0 < level < 1:
+        raise InvalidParameterError(f"level must be in (0, 1); got {level!r}")
+    pairs = [(h, t) for h, t in pairs if t > 0]
+    m = len(pairs)
+    count, n = sum(h for h, _ in pairs), sum(t for _, t in pairs)
+    out: dict[str, Any] = {
+        "rate": count / n if n else None,
+        "low": None,
+        "high": None,
+        "count": count,
+        "n": n,
+        "matches": m,
+        "effective_n": None,
+        "method": MATCH_RATE_METHOD,
+    }
+    if m < 2:
+        return out
+    from scipy.stats import t as student_t
+
+    r = count / n
+    mean_size = n / m
+    between = math.fsum((h - r * t) ** 2 for h, t in pairs) / (m * (m - 1) * mean_size**2)
+    # all hits or none: nothing measures how matches differ, so each match counts once
+    n_eff = float(m) if r in (0, 1) else r * (1 - r) / between if between > 0 else float(n)
+    n_eff = min(max(n_eff, float(m)), float(n))
+    q = float(student_t.ppf(0.5 + level / 2, df=m - 1))
+    denom = 1 + q * q / n_eff
+    centre = (r + q * q / (2 * n_eff)) / denom
+    half = q * math.sqrt(r * (1 - r) / n_eff + q * q / (4 * n_eff * n_eff)) / denom
+    out["low"] = 0.0 if r == 0 else max(0.0, centre - half)
+    out["high"] = 1.0 if r == 1 else min(1.0, centre + half)
+    out["effective_n"] = n_eff
+    return out
 
 
 def welfare(returns: Sequence[float]) -> float:
@@ -111,7 +197,9 @@ def price_of_anarchy_matrix(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def glee_fairness(p: float, p_fair: float = 0.5) -> float:
-    """GLEE fairness of a split: ``1 - 4 (p - p_fair)^2``."""
+    """GLEE fairness of a split: ``1 - 4 (p - p_fair)^2``: 1 at ``p_fair``, 0 half a unit
+    from it, and negative further away (in [0, 1] for shares ``p`` in [0, 1] around the
+    even split)."""
     return 1.0 - 4.0 * (p - p_fair) ** 2
 
 
@@ -140,7 +228,10 @@ def glee_negotiation_fairness(
 ) -> float:
     """GLEE negotiation fairness: ``1 - 4 (p - p_fair)^2`` with prices in units of
     ``price_scale`` (GLEE's product price order) and ``p_fair`` the midpoint of the two
-    valuations; 1 when no trade happened."""
+    valuations; 1 when no trade happened. Negative when the price is more than half a
+    price unit from the midpoint (-2.24 for price 2.0 with values 1.0 and 1.2), exactly
+    as GLEE's ``analyze/metrics.py`` computes it per game (GLEE clips only its regression
+    predictions to [0, 1])."""
     if not traded:
         return 1.0
     p_fair = (seller_value + buyer_value) / 2.0 / price_scale
@@ -164,14 +255,23 @@ def glee_persuasion_fairness(high_quality: Sequence[bool], bought: Sequence[bool
 # ---- inequality, punishment, sustainability ------------------------------------------------
 
 
-def gini(values: Sequence[float]) -> float:
-    """The Gini coefficient of non-negative values (0 when all are equal or all zero)."""
+def gini(values: Sequence[float], *, allow_negative: bool = False) -> float:
+    """The Gini coefficient of ``values`` (0 when all are equal or all zero; NaN for
+    none). Negative values are refused unless ``allow_negative``: then the mean absolute
+    difference is divided by twice the mean absolute value (Raffinetti, Siletti &
+    Vernizzi 2015), which keeps the result in [0, (n-1)/n] and equals the classic
+    coefficient when no value is negative."""
     x = np.sort(np.asarray(values, dtype=float))
     if x.size == 0:
         return math.nan
-    if (x < 0).any():
-        raise InvalidParameterError("the Gini coefficient needs non-negative values")
-    total = x.sum()
+    if not np.isfinite(x).all():
+        raise InvalidParameterError(f"the Gini coefficient needs finite values; got {values!r}")
+    if (x < 0).any() and not allow_negative:
+        raise InvalidParameterError(
+            "the Gini coefficient needs non-negative values; pass allow_negative=True for "
+            "net returns that can be negative (normalised by the mean absolute value)"
+        )
+    total = np.abs(x).sum()
     if total == 0:
         return 0.0
     n = x.size

@@ -7,12 +7,16 @@ RUN`` works on a finished run and on one that is still going or was killed:
 - ``repeated_games_llm`` (Akata et al., "Playing repeated games with large language
   models", arXiv:2305.16867): per game, the LLM's cooperation rate (prisoner's dilemma)
   or the coordination rate (battle of the sexes) in each round, one line per opponent
-  and variant (plain / predict-first); per opponent and variant, the mean points per
-  round of both players with 95% Student-t intervals over matches, the rate with its
-  95% Wilson interval, and for predict-first the prediction accuracy and the
-  belief-behaviour consistency.
+  and variant (plain / predict-first), on a 0-to-1 axis; per opponent and variant, the
+  mean points per round of both players with 95% Student-t intervals over matches, the
+  rate with its 95% interval, and for predict-first the prediction accuracy and the
+  belief-behaviour consistency. Rates pooled over the rounds of several matches carry
+  the method they were computed with (``method`` in the rate dict:
+  :func:`redqueen.measure.social.match_rate` makes the match the unit); the table's
+  note names it, and a rate dict without one is labelled as a Wilson interval over all
+  rounds, which treats rounds as independent.
 - ``llm_vs_baselines``: per game and opponent, the LLM's win, draw, loss, invalid-move
-  and forfeit rates with 95% Wilson intervals, as a table and a bar chart.
+  and forfeit rates with 95% Wilson intervals over matches, as a table and a bar chart.
 - ``donor_cultural_evolution`` (Vallinder & Hughes, "Cultural evolution of cooperation
   among LLM agents", arXiv:2412.10270): per generation, the mean final resources, the
   mean fraction donated and the survivors' strategies (collapsible).
@@ -23,6 +27,11 @@ are computed by the same summaries that write ``results.json``
 (:func:`~redqueen.experiments.llm_games.summarise_repeated`,
 :func:`~redqueen.experiments.llm_games.summarise_baselines`), so the two agree. Model
 output is data: every string from a model, a config or a match key is escaped.
+
+Tables fit a 1280-pixel window: each number sits above its interval and count in its
+cell, and the repeated-games table has one block per game, so no column is cut off.
+Charts use :mod:`redqueen.report.charts` (nice ticks, probability axes from 0 to 1,
+legends).
 """
 
 from __future__ import annotations
@@ -35,7 +44,8 @@ from pathlib import Path
 from typing import Any
 
 from redqueen.measure.statistics import MeanCI
-from redqueen.report.learning import CSS, PALETTE, line_chart_svg, write_html
+from redqueen.report.charts import PALETTE, line_chart_svg, rate_axis_svg
+from redqueen.report.learning import CSS, write_html
 from redqueen.report.transcripts import FILE_NAME as TRANSCRIPTS
 from redqueen.report.transcripts import llm_section, match_anchor
 
@@ -62,15 +72,54 @@ def fmt(x: Any, digits: int = 3) -> str:
     return f"{float(x):.{digits}f}"
 
 
+POOLED_ROUNDS_METHOD = "95% Wilson interval over all rounds pooled (rounds taken as independent)"
+"""The label of a pooled rate dict that does not name its method (how such rates were
+computed before the match became the unit)."""
+
+
 def rate_cell(rate: Mapping[str, Any] | None) -> str:
     """A rate as ``0.250 [0.046, 0.699] (1/4)``: the recipes' ``rate``, ``low``,
-    ``high``, ``count``, ``n`` dict (a 95% Wilson interval)."""
+    ``high``, ``count``, ``n`` dict, with ``in 4 matches`` when the dict counts the
+    matches it pools (:func:`redqueen.measure.social.match_rate`)."""
     if not rate or not rate.get("n"):
         return "–"
+    where = f" in {rate['matches']} matches" if rate.get("matches") is not None else ""
     return (
         f"{fmt(rate['rate'])} [{fmt(rate['low'])}, {fmt(rate['high'])}] "
-        f"({rate['count']}/{rate['n']})"
+        f"({rate['count']}/{rate['n']}{where})"
     )
+
+
+def name_html(text: Any) -> str:
+    """A name for a narrow column: escaped, with a line-break opportunity after each
+    underscore (``always_cooperate`` may wrap after ``always_``, never mid-word)."""
+    return escape(str(text)).replace("_", "_<wbr>")
+
+
+def stacked_cell(value: str, *details: str) -> str:
+    """A table cell's HTML: ``value`` with each detail (an interval, a count) on its own
+    smaller line below it, so that wide intervals do not widen the table."""
+    lines = [escape(value), *(f"<small>{escape(d)}</small>" for d in details if d)]
+    return "<br>".join(lines)
+
+
+def rate_html(rate: Mapping[str, Any] | None) -> str:
+    """:func:`rate_cell` stacked: the rate, its interval, then ``count/n`` (and the
+    number of matches where the dict counts them)."""
+    if not rate or not rate.get("n"):
+        return "–"
+    interval = "" if rate.get("low") is None else f"[{fmt(rate['low'])}, {fmt(rate['high'])}]"
+    count = f"{rate['count']}/{rate['n']}"
+    if rate.get("matches") is not None:
+        count += f" in {rate['matches']} matches"
+    return stacked_cell(fmt(rate["rate"]), interval, count)
+
+
+def rate_methods(rates: Sequence[Mapping[str, Any] | None]) -> list[str]:
+    """The distinct interval methods of ``rates`` (those with decisions), in order; a rate
+    dict without a ``method`` is :data:`POOLED_ROUNDS_METHOD`."""
+    found = [str(r.get("method") or POOLED_ROUNDS_METHOD) for r in rates if r and r.get("n")]
+    return list(dict.fromkeys(found))
 
 
 def table_html(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
@@ -80,6 +129,16 @@ def table_html(head: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     for row in rows:
         cells = (escape(v if isinstance(v, str) else fmt(v)) for v in row)
         out.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out.append("</table>")
+    return "".join(out)
+
+
+def html_table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """A table of cells that are already HTML (built with :func:`stacked_cell` or
+    escaped by the caller); the headers are escaped."""
+    out = ["<table class='fit'><tr>", *(f"<th>{escape(h)}</th>" for h in head), "</tr>"]
+    for row in rows:
+        out.append("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>")
     out.append("</table>")
     return "".join(out)
 
@@ -103,6 +162,8 @@ def _page(
         "<meta name='viewport' content='width=device-width, initial-scale=1'>",
         f"<title>redqueen · {escape(title)}</title><style>{CSS}"
         "td,th{white-space:normal}details{margin:.3rem 0}li{margin:.2rem 0;white-space:pre-wrap}"
+        "table.fit{max-width:100%}table.fit td{overflow-wrap:break-word;vertical-align:top}"
+        "table.fit small{color:#555;white-space:nowrap}h3{font-size:1rem;margin:1.2rem 0 .3rem}"
         "</style></head><body>",
         f"<h1>{escape(title)}</h1>",
         f"<p class='sub'>{escape(subtitle)}</p>",
@@ -120,55 +181,85 @@ def _page(
 # ---- repeated games ---------------------------------------------------------------------------
 
 
-def _ci_cell(ci: Any) -> str:
+def _ci_html(ci: Any) -> str:
+    """A mean over matches above its interval (``n=1``: no interval)."""
     if ci.n == 0:
         return "–"
     if math.isnan(ci.low):
-        return f"{fmt(ci.mean)} (n={ci.n})"
-    return f"{fmt(ci.mean)} [{fmt(ci.low)}, {fmt(ci.high)}]"
+        return stacked_cell(fmt(ci.mean), f"n={ci.n}")
+    return stacked_cell(fmt(ci.mean), f"[{fmt(ci.low)}, {fmt(ci.high)}]")
+
+
+REPEATED_HEAD = (
+    "opponent",
+    "variant",
+    "matches",
+    "LLM points/round",
+    "opponent points/round",
+    "{measure} rate",
+    "invalid moves",
+    "prediction accuracy",
+    "belief consistency",
+)
+"""The columns of each game's block of the repeated-games table (``{measure}``:
+cooperation or coordination)."""
 
 
 def repeated_table_html(groups: Sequence[Mapping[str, Any]], points: Mapping[Any, Any]) -> str:
-    """The summary table of ``repeated_games_llm``: one row per (game, opponent,
-    variant) of :func:`~redqueen.experiments.llm_games.summarise_repeated`."""
-    rows = []
-    for g in groups:
-        key = (g["game"], g["opponent"], g["variant"])
-        mine, theirs = points.get(key, (None, None))
-        measure = g.get("cooperation") or g.get("coordination")
-        belief = g.get("belief_consistency")
-        rows.append(
-            [
-                g["game"],
-                g["opponent"],
-                g["variant"],
-                g["matches"],
-                _ci_cell(mine) if mine is not None else fmt(g["points_per_round"]),
-                _ci_cell(theirs) if theirs is not None else "–",
-                ("cooperation " if "cooperation" in g else "coordination ") + rate_cell(measure),
-                g["invalid_moves"],
-                rate_cell(g.get("prediction_accuracy")),
-                (
-                    f"{fmt(belief['fraction'])} ({belief['consistent']}/{belief['decisions']}, "
-                    f"{belief['unparsed']} unparsed)"
-                    if belief
-                    else "–"
-                ),
-            ]
-        )
-    head = [
-        "game",
-        "opponent",
-        "variant",
-        "matches",
-        "LLM points/round [95% CI]",
-        "opponent points/round [95% CI]",
-        "rate [95% Wilson] (count/n)",
-        "invalid moves",
-        "prediction accuracy",
-        "belief consistency",
-    ]
-    return table_html(head, rows)
+    """The summary of ``repeated_games_llm``: per game, a table with one row per
+    (opponent, variant) of :func:`~redqueen.experiments.llm_games.summarise_repeated`,
+    every number above its 95% interval and its count."""
+    out = []
+    for stage in dict.fromkeys(g["game"] for g in groups):
+        rows = []
+        measure = "coordination"
+        for g in (g for g in groups if g["game"] == stage):
+            key = (g["game"], g["opponent"], g["variant"])
+            mine, theirs = points.get(key, (None, None))
+            measure = "cooperation" if "cooperation" in g else "coordination"
+            belief = g.get("belief_consistency")
+            rows.append(
+                [
+                    name_html(g["opponent"]),
+                    name_html("predict-first" if g["variant"] == "predict_first" else g["variant"]),
+                    escape(fmt(g["matches"])),
+                    _ci_html(mine) if mine is not None else escape(fmt(g["points_per_round"])),
+                    _ci_html(theirs) if theirs is not None else "–",
+                    rate_html(g.get(measure)),
+                    escape(fmt(g["invalid_moves"])),
+                    rate_html(g.get("prediction_accuracy")),
+                    (
+                        stacked_cell(
+                            fmt(belief["fraction"]),
+                            f"{belief['consistent']}/{belief['decisions']}",
+                            f"{belief['unparsed']} unparsed",
+                        )
+                        if belief
+                        else "–"
+                    ),
+                ]
+            )
+        head = [h.format(measure=measure) for h in REPEATED_HEAD]
+        out.append(f"<h3>{escape(str(stage))}</h3>" + html_table(head, rows))
+    return "".join(out)
+
+
+def repeated_note(groups: Sequence[Mapping[str, Any]]) -> str:
+    """What the repeated-games table's numbers are, naming the method of its rates."""
+    rates = [g.get(k) for g in groups for k in ("cooperation", "coordination")]
+    accuracy = [g.get("prediction_accuracy") for g in groups]
+    methods = rate_methods([*rates, *accuracy])
+    named = "; ".join(methods) if methods else POOLED_ROUNDS_METHOD
+    return (
+        "<p class='sub'>Points per round: mean over matches, with its 95% Student-t "
+        "interval below. Cooperation: the LLM's cooperative moves among its decisions "
+        "(prisoner's dilemma); coordination: rounds in which both chose the same option "
+        "(battle of the sexes); prediction accuracy: predictions of the other player's "
+        "move that came true, among those that could be scored. Below each rate: its "
+        f"interval ({escape(named)}) and count/decisions. Belief consistency: decisions "
+        "that best-respond to the LLM's own prediction, among those with a readable one."
+        "</p>"
+    )
 
 
 def write_repeated_games_report(
@@ -192,11 +283,7 @@ def write_repeated_games_report(
         sections.append(
             (
                 "Per opponent and variant",
-                "<p class='sub'>Points per round: mean over matches with its 95% Student-t "
-                "interval. Cooperation: the LLM's cooperative moves among its decisions "
-                "(prisoner's dilemma); coordination: rounds in which both chose the same "
-                "option (battle of the sexes); 95% Wilson intervals.</p>"
-                + repeated_table_html(groups, points),
+                repeated_note(groups) + repeated_table_html(groups, points),
             )
         )
         for stage in dict.fromkeys(k[0] for k in per_round):
@@ -208,9 +295,11 @@ def write_repeated_games_report(
                 for (game, opponent, variant), rates in per_round.items()
                 if game == stage
             }
-            chart = line_chart_svg(series, x_label="round", y_label=f"{measure} rate")
+            chart = line_chart_svg(
+                series, x_label="round", y_label=f"{measure} rate", probability=True
+            )
             chart += "<p class='sub'>One line per opponent and variant (predict: the model first "
-            chart += "predicts the other player's move).</p>"
+            chart += "predicts the other player's move); each round's rate is over matches.</p>"
             sections.append((f"{stage}: {measure} rate per round", chart))
         sections.append(("Matches", match_links(keys)))
     subtitle = (
@@ -224,19 +313,20 @@ def write_repeated_games_report(
 
 
 def baselines_table_html(rows: Sequence[Mapping[str, Any]]) -> str:
-    """The rates table of ``llm_vs_baselines`` (every name escaped)."""
+    """The rates table of ``llm_vs_baselines`` (every name escaped), each rate above its
+    interval and count."""
     head = ["game", "opponent", "matches", *OUTCOMES, "invalid moves / decision"]
     body = [
         [
-            r["game"],
-            r["opponent"],
-            r["matches"],
-            *(rate_cell(r.get(o)) for o in OUTCOMES),
-            fmt(r.get("invalid_moves_per_decision")),
+            name_html(r["game"]),
+            name_html(r["opponent"]),
+            escape(fmt(r["matches"])),
+            *(rate_html(r.get(o)) for o in OUTCOMES),
+            escape(fmt(r.get("invalid_moves_per_decision"))),
         ]
         for r in rows
     ]
-    return table_html(head, body)
+    return html_table(head, body)
 
 
 def rates_chart_svg(rows: Sequence[Mapping[str, Any]], width: int = 720) -> str:
@@ -262,12 +352,7 @@ def rates_chart_svg(rows: Sequence[Mapping[str, Any]], width: int = 720) -> str:
             f"<rect x='{lx}' y='4' width='12' height='12' fill='{PALETTE[k]}'/>"
             f"<text x='{lx + 16}' y='14' font-size='12'>{name}</text>"
         )
-    for t in (0.0, 0.25, 0.5, 0.75, 1.0):
-        out.append(
-            f"<line x1='{x(t):.1f}' y1='{legend}' x2='{x(t):.1f}' y2='{height - 20}' "
-            f"stroke='#eee'/><text x='{x(t):.1f}' y='{height - 6}' font-size='11' "
-            f"text-anchor='middle'>{t:g}</text>"
-        )
+    out.append(rate_axis_svg(label_w, plot_w, legend, height - 20))
     for i, row in enumerate(rows):
         y0 = legend + i * group_h
         label = f"{row['game']} vs {row['opponent']}"
@@ -379,6 +464,7 @@ def write_donor_cultural_report(
             },
             x_label="generation",
             y_label="resources",
+            include_zero=True,
         )
         given = line_chart_svg(
             {
@@ -388,6 +474,7 @@ def write_donor_cultural_report(
             },
             x_label="generation",
             y_label="donation rate",
+            probability=True,
         )
         sections += [
             (

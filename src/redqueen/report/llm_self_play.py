@@ -6,22 +6,22 @@ value), ...]}``): the legal-move rate, the exact exploitability of the induced p
 Wilson intervals as bands, the loss, entropy and the sampler/learner logprob gap, RAE's
 baselines, and the speed (tokens/s, games/s, seconds per phase); then the Elo table of
 the checkpoints when the experiment measured one.
+
+The charts are :func:`redqueen.report.charts.line_chart_svg`: rates on probability axes
+from 0 to 1, exploitability, speed and seconds on axes from 0, losses with a zero line
+where they cross it; each chart of several curves is followed by their last values.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from html import escape
 from pathlib import Path
 from typing import Any
 
 from redqueen.measure.ratings import EloRating
-from redqueen.report.learning import (
-    curve_section,
-    elo_table_html,
-    line_chart_svg,
-    page_html,
-    write_html,
-)
+from redqueen.report.charts import line_chart_svg
+from redqueen.report.learning import elo_table_html, page_html, write_html
 
 Series = Mapping[str, Sequence[tuple[float, float]]]
 
@@ -32,6 +32,30 @@ def _pick(metrics: Series, prefix: str, suffix: str = "") -> dict[str, list[tupl
         for name, points in metrics.items()
         if name.startswith(prefix) and name.endswith(suffix) and points
     }
+
+
+def curve_section(
+    curves: Mapping[str, Sequence[tuple[float, float]]],
+    *,
+    y_label: str,
+    probability: bool = False,
+    include_zero: bool = False,
+) -> str:
+    """A chart of ``curves`` over steps and, below it, each curve's last value."""
+    rows = "".join(
+        f"<tr><td>{escape(name)}</td><td>{pts[-1][0]:.4g}</td><td>{pts[-1][1]:.4g}</td></tr>"
+        for name, pts in curves.items()
+        if pts
+    )
+    head = f"<tr><th>series</th><th>last step</th><th>last {escape(y_label)}</th></tr>"
+    chart = line_chart_svg(
+        curves,
+        x_label="step",
+        y_label=y_label,
+        probability=probability,
+        include_zero=include_zero,
+    )
+    return chart + f"<table>{head}{rows}</table>"
 
 
 def write_llm_self_play_report(
@@ -49,7 +73,7 @@ def write_llm_self_play_report(
             (
                 "Legal-move rate (self-play decisions)",
                 curve_section(
-                    {"legal moves": legal["train/legal_rate"]}, y_label="rate", x_label="step"
+                    {"legal moves": legal["train/legal_rate"]}, y_label="rate", probability=True
                 ),
             )
         )
@@ -62,7 +86,7 @@ def write_llm_self_play_report(
         sections.append(
             (
                 "Exploitability of the induced policy (exact best response)",
-                curve_section(named, y_label="exploitability", x_label="step"),
+                curve_section(named, y_label="exploitability", include_zero=True),
             )
         )
     rates = _pick(metrics, "eval/", "_rate")
@@ -75,29 +99,35 @@ def write_llm_self_play_report(
         sections.append(
             (
                 f"Against {name.rsplit('/', 1)[0]}: {name.rsplit('/', 1)[1]} rate (95% Wilson)",
-                line_chart_svg({name: points}, x_label="step", y_label="rate", bands={name: band}),
+                line_chart_svg(
+                    {name: points},
+                    x_label="step",
+                    y_label="rate",
+                    probability=True,
+                    bands={name: band},
+                ),
             )
         )
     train = {
         k: v for k, v in _pick(metrics, "train/").items() if k in ("loss", "entropy", "logprob_gap")
     }
     if train:
-        sections.append(("Training", curve_section(train, y_label="value", x_label="step")))
+        sections.append(("Training", curve_section(train, y_label="value")))
     baselines = _pick(metrics, "baseline/")
     if baselines:
         sections.append(
             (
                 "RAE baselines per (game, role)",
-                curve_section(baselines, y_label="baseline", x_label="step"),
+                curve_section(baselines, y_label="baseline"),
             )
         )
     speed = _pick(metrics, "speed/")
     if speed:
-        sections.append(("Speed", curve_section(speed, y_label="per second", x_label="step")))
+        sections.append(("Speed", curve_section(speed, y_label="per second", include_zero=True)))
     seconds = _pick(metrics, "seconds/")
     if seconds:
         sections.append(
-            ("Seconds per phase", curve_section(seconds, y_label="seconds", x_label="step"))
+            ("Seconds per phase", curve_section(seconds, y_label="seconds", include_zero=True))
         )
     if elo:
         sections.append(("Checkpoints on one Elo scale (95% interval)", elo_table_html(elo)))

@@ -1,6 +1,11 @@
 """The report of a Digital Red Queen run (:mod:`redqueen.learn.red_queen`): champion
 fitness by round, generality against held-out warriors, diversity across runs and each
-run's champions with their code, as one HTML file with inline SVG charts."""
+run's champions with their code, as one HTML file with inline SVG charts.
+
+The charts are :func:`redqueen.report.charts.line_chart_svg`: fitness (a survival share)
+and the fraction of held-out warriors beaten on probability axes from 0 to 1, diversity
+on an axis from 0, with nice ticks and a legend. A champion's code wraps inside its
+table cell, so an opened champion does not widen the page."""
 
 from __future__ import annotations
 
@@ -9,6 +14,8 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import Any
+
+from redqueen.report.charts import line_chart_svg
 
 REPORT_NAME = "report.html"
 
@@ -20,58 +27,9 @@ h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.2rem;margin-top:2rem}
 th,td{padding:.35rem .6rem;border-bottom:1px solid #e3e3e8;text-align:right;
 white-space:nowrap}th:first-child,td:first-child{text-align:left}th{background:#f5f5f8}
 pre{background:#f5f5f8;padding:.6rem;overflow-x:auto;font-size:.8rem;text-align:left}
+td pre{white-space:pre-wrap;overflow-wrap:anywhere;max-width:36rem}
 svg text{font-family:inherit}details summary{cursor:pointer}
 """
-
-_COLOURS = ("#3568d4", "#d4553a", "#2e9e5b", "#a148c4", "#c49a1b", "#1bb0c4")
-
-
-def _line_chart(series: Mapping[str, Sequence[tuple[int, float]]], label: str) -> str:
-    """An inline SVG line chart of ``{name: [(x, y), ...]}``."""
-    width, height, pad = 720, 260, 44
-    points = [p for s in series.values() for p in s]
-    if not points:
-        return "<p class='sub'>(no data yet)</p>"
-    x_max = max(max(x for x, _ in points), 1)
-    y_lo = min(0.0, min(y for _, y in points))
-    y_hi = max(1.0, max(y for _, y in points))
-
-    def sx(x: float) -> float:
-        return pad + (width - 2 * pad) * x / x_max
-
-    def sy(y: float) -> float:
-        return height - pad - (height - 2 * pad) * (y - y_lo) / (y_hi - y_lo)
-
-    out = [
-        f"<svg viewBox='0 0 {width} {height}' width='100%' role='img' "
-        f"aria-label='{escape(label)}'>",
-        f"<line x1='{pad}' y1='{sy(y_lo):.1f}' x2='{width - pad}' y2='{sy(y_lo):.1f}' "
-        "stroke='#999'/>",
-        f"<line x1='{pad}' y1='{pad}' x2='{pad}' y2='{height - pad}' stroke='#999'/>",
-        f"<text x='{pad - 6}' y='{sy(y_hi) + 4:.1f}' text-anchor='end' font-size='11'>"
-        f"{y_hi:.2f}</text>",
-        f"<text x='{pad - 6}' y='{sy(y_lo) + 4:.1f}' text-anchor='end' font-size='11'>"
-        f"{y_lo:.2f}</text>",
-        f"<text x='{width / 2}' y='{height - 8}' text-anchor='middle' font-size='12'>round</text>",
-        f"<text x='{sx(x_max):.1f}' y='{height - pad + 16}' text-anchor='middle' "
-        f"font-size='11'>{x_max}</text>",
-        f"<text x='{sx(0):.1f}' y='{height - pad + 16}' text-anchor='middle' "
-        "font-size='11'>0</text>",
-    ]
-    for k, (name, pts) in enumerate(series.items()):
-        colour = _COLOURS[k % len(_COLOURS)]
-        path = " ".join(f"{sx(x):.1f},{sy(y):.1f}" for x, y in pts)
-        out.append(f"<polyline fill='none' stroke='{colour}' stroke-width='2' points='{path}'/>")
-        out += [
-            f"<circle cx='{sx(x):.1f}' cy='{sy(y):.1f}' r='3' fill='{colour}'/>" for x, y in pts
-        ]
-        out.append(
-            f"<text x='{width - 4}' y='{pad + 14 * k - 20}' text-anchor='end' font-size='11' "
-            f"fill='{colour}'>"
-            f"{escape(name)}</text>"
-        )
-    out.append("</svg>")
-    return "".join(out)
 
 
 def _rounds_table(records: Sequence[Mapping[str, Any]]) -> str:
@@ -135,7 +93,7 @@ def write_red_queen_report(
         f"{escape(str(config.get('seed')))}</p>",
         "<h2>Champion fitness by round</h2>",
         "<p class='sub'>Survival share against the earlier champions (round 0: w0 alone).</p>",
-        _line_chart(fitness, "champion fitness by round"),
+        line_chart_svg(fitness, x_label="round", y_label="champion fitness", probability=True),
     ]
     if any(r["generality"] is not None for rs in runs for r in rs):
         beaten = {
@@ -148,7 +106,9 @@ def write_red_queen_report(
             "<h2>Generality</h2>",
             "<p class='sub'>Fraction of held-out warriors each champion beats one on one, "
             "and its mean score per battle (3 per win, 1 per tie).</p>",
-            _line_chart(beaten, "fraction of held-out warriors beaten"),
+            line_chart_svg(
+                beaten, x_label="round", y_label="held-out warriors beaten", probability=True
+            ),
             _generality_table(runs),
         ]
     if len(runs) > 1 and div:
@@ -161,7 +121,9 @@ def write_red_queen_report(
             "<p class='sub'>Mean pairwise distance between the runs' champions of each round: "
             "behavioural (log-scaled processes spawned and memory coverage) and code "
             "(edit distance over instruction lines, over the longer length).</p>",
-            _line_chart(curves, "diversity across runs by round"),
+            line_chart_svg(
+                curves, x_label="round", y_label="diversity across runs", include_zero=True
+            ),
             "<table><tr><th>round</th><th>behavioural</th><th>code</th></tr>",
             *(
                 f"<tr><td>{t}</td><td>{d['behavioural']:.3f}</td><td>{d['code']:.3f}</td></tr>"

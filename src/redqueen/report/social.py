@@ -1,6 +1,17 @@
 """Reports of the social recipe kinds (``donor_evolution``, ``commons_norms``): single
 HTML files with tables and inline-SVG line charts, in the style of
-:mod:`redqueen.report.html`, rendered from a run's stored config and result."""
+:mod:`redqueen.report.html`, rendered from a run's stored config and result.
+
+The charts are :func:`redqueen.report.charts.line_chart_svg`: rates and the Gini
+coefficient on a 0-to-1 axis, resources on a logarithmic axis with ticks at powers of
+ten, counts and stocks on axes from 0. The commons table's Gini is the mean over
+matches of the Gini coefficient of the agents' net returns; the note under the table
+says how negative returns (fines can exceed a harvest) entered it: kept, with the
+coefficient normalised by the mean absolute return
+(:func:`redqueen.measure.social.gini` with ``allow_negative``), when the result says
+``"gini_negatives": "kept"``, and otherwise counted as 0, which is what results
+without that field did.
+"""
 
 from __future__ import annotations
 
@@ -10,12 +21,24 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
+from redqueen.report.charts import line_chart_svg
 from redqueen.report.html import _CSS, REPORT_NAME
 
-_PALETTE = (
-    "#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3",
-    "#937860", "#da8bc3", "#8c8c8c", "#ccb974", "#64b5cd",
-)  # fmt: skip
+GINI_NOTES = {
+    "kept": "Gini: mean over matches of the Gini coefficient of the agents' net returns; "
+    "negative returns are kept and the coefficient is normalised by the mean absolute "
+    "return (Raffinetti, Siletti & Vernizzi 2015), so it stays in [0, (n-1)/n].",
+    "clamped": "Gini: mean over matches of the Gini coefficient of the agents' net returns "
+    "with negative returns counted as 0, which understates the inequality that fines "
+    "create.",
+}
+"""The note under the commons table, by how the result's Gini treated negative returns
+(``"gini_negatives"``; results without it counted them as 0)."""
+
+
+def _gini_note(result: dict[str, Any]) -> str:
+    """The note for ``result``'s Gini (results without ``gini_negatives`` clamped)."""
+    return GINI_NOTES.get(str(result.get("gini_negatives")), GINI_NOTES["clamped"])
 
 
 def donor_evolution_report(
@@ -42,15 +65,19 @@ def donor_evolution_report(
             },
             gens,
             "generation",
+            "rate / Gini",
+            probability=True,
         ),
-        "<h2>Mean final resources by generation (log10)</h2>",
+        "<h2>Mean final resources by generation (log scale)</h2>",
         _line_chart(
-            {"log10 mean resources": [_log10(v) for v in mean["mean_resources"]]},
+            {"mean resources": mean["mean_resources"]},
             gens,
             "generation",
+            "mean resources",
+            log_y=True,
         ),
         "<h2>Strategies in the population (mean count over runs)</h2>",
-        _line_chart(mean["counts"], gens, "generation"),
+        _line_chart(mean["counts"], gens, "generation", "agents", include_zero=True),
         "<h2>Per generation</h2>",
         _table(
             [
@@ -130,6 +157,7 @@ def commons_norms_report(
                 for c in cells
             ],
         ),
+        f"<p class='sub'>{escape(_gini_note(result))}</p>",
     ]
     for preset in dict.fromkeys(c["preset"] for c in cells):
         series = {
@@ -140,7 +168,9 @@ def commons_norms_report(
         rounds = list(range(len(next(iter(series.values())))))
         parts += [
             f"<h2>Mean stock at the start of each round: {escape(preset)}</h2>",
-            _line_chart(series, rounds, "round (0: start; 0 after a collapse)"),
+            _line_chart(
+                series, rounds, "round (0: start; 0 after a collapse)", "stock", include_zero=True
+            ),
         ]
     return _write(run_dir, parts, config)
 
@@ -189,60 +219,27 @@ def _table(head: list[str], rows: list[list[Any]]) -> str:
     return "".join(out)
 
 
-def _line_chart(series: dict[str, list[float]], xs: list[int], xlabel: str) -> str:
-    """Lines over ``xs`` with a legend; NaN points are skipped."""
-    values = [v for ys in series.values() for v in ys if v is not None and math.isfinite(v)]
-    if not values or not xs:
-        return "<p>Nothing to plot.</p>"
-    lo, hi = min(*values, 0.0), max(values)
-    if hi == lo:
-        hi = lo + 1.0
-    width, height, left, bottom, legend_w = 720, 260, 50, 30, 190
-    plot_w, plot_h = width - left - legend_w - 10, height - bottom - 10
-    span = max(xs[-1] - xs[0], 1)
-
-    def px(x: float) -> float:
-        return left + (x - xs[0]) / span * plot_w
-
-    def py(y: float) -> float:
-        return 10 + (hi - y) / (hi - lo) * plot_h
-
-    out = [f"<svg width='{width}' height='{height}' role='img' aria-label='{escape(xlabel)}'>"]
-    out.append(
-        f"<line x1='{left}' y1='{py(lo):.1f}' x2='{left + plot_w}' y2='{py(lo):.1f}' "
-        "stroke='#999'/>"
-        f"<line x1='{left}' y1='10' x2='{left}' y2='{py(lo):.1f}' stroke='#999'/>"
-        f"<text x='{left - 4}' y='{py(hi) + 4:.1f}' font-size='11' text-anchor='end'>"
-        f"{_fmt(hi)}</text>"
-        f"<text x='{left - 4}' y='{py(lo) + 4:.1f}' font-size='11' text-anchor='end'>"
-        f"{_fmt(lo)}</text>"
-        f"<text x='{left}' y='{height - 4}' font-size='11'>{xs[0]}</text>"
-        f"<text x='{left + plot_w}' y='{height - 4}' font-size='11' text-anchor='end'>"
-        f"{xs[-1]}</text>"
-        f"<text x='{left + plot_w / 2:.1f}' y='{height - 4}' font-size='11' "
-        f"text-anchor='middle'>{escape(xlabel)}</text>"
+def _line_chart(
+    series: dict[str, list[float]],
+    xs: list[int],
+    x_label: str,
+    y_label: str,
+    *,
+    probability: bool = False,
+    include_zero: bool = False,
+    log_y: bool = False,
+) -> str:
+    """Lines over ``xs`` with a legend (:func:`redqueen.report.charts.line_chart_svg`);
+    missing and NaN points are skipped."""
+    points = {
+        name: [(x, y) for x, y in zip(xs, ys, strict=False) if y is not None]
+        for name, ys in series.items()
+    }
+    return line_chart_svg(
+        points,
+        x_label=x_label,
+        y_label=y_label,
+        probability=probability,
+        include_zero=include_zero,
+        log_y=log_y,
     )
-    for k, (name, ys) in enumerate(series.items()):
-        colour = _PALETTE[k % len(_PALETTE)]
-        points = [
-            f"{px(x):.1f},{py(y):.1f}"
-            for x, y in zip(xs, ys, strict=False)
-            if y is not None and math.isfinite(y)
-        ]
-        if points:
-            out.append(
-                f"<polyline fill='none' stroke='{colour}' stroke-width='2' "
-                f"points='{' '.join(points)}'><title>{escape(name)}</title></polyline>"
-            )
-        ly = 16 + 16 * k
-        out.append(
-            f"<rect x='{width - legend_w}' y='{ly - 9}' width='10' height='10' "
-            f"fill='{colour}'/><text x='{width - legend_w + 14}' y='{ly}' font-size='11'>"
-            f"{escape(name)}</text>"
-        )
-    out.append("</svg>")
-    return "".join(out)
-
-
-def _log10(x: float) -> float:
-    return math.log10(x) if x is not None and x > 0 else math.nan

@@ -275,7 +275,10 @@ class LLMAgent(Agent):
             {
                 "role": "system",
                 "content": system_prompt(
-                    obs.game.rules_text(), self.answer_format, self.system_prompt_extra
+                    obs.game.rules_text(),
+                    self.answer_format,
+                    self.system_prompt_extra,
+                    text_moves=obs.game.spec.text_actions,
                 ),
             },
             {

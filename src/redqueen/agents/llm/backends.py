@@ -7,12 +7,22 @@ Ollama, llama.cpp's server, SGLang, ...) and redqueen's own scripted test server
 named by ``api_key_env`` when a request is made; it is held only by the client and is
 scrubbed from every error message, so it never reaches logs, transcripts or reports.
 
+Before its first request to a server in an event loop, :class:`OpenAIBackend` checks that
+something answers there (one ``GET /models``, no retries; any HTTP answer will do): a
+server that cannot be reached -- nothing listening at ``base_url``, a host that does not
+answer -- raises :class:`BackendUnavailableError` at once, with the cause, and the run
+stops before a match is played. A run answered wholly from the cache makes no request and
+no check.
+
 Requests that fail for a passing reason -- HTTP 429 (rate limit), 5xx, a timeout, a
 dropped connection -- are retried with exponential backoff (``backoff * 2**k`` seconds,
 capped at 30 s) up to ``max_retries`` times; then :class:`BackendError` is raised, and the
-match runner records the match as failed so that the next run plays it again. A refused
-key (401/403) or an unknown model (404) raises :class:`BackendConfigError` at once: no
-retry can fix it and the run stops.
+match runner records the match as failed so that the next run plays it again. When
+:data:`STOP_AFTER_FAILURES` requests to one server fail in a row that way (a server that
+went away, or refuses every request), the next raises :class:`BackendUnavailableError`
+and the run stops instead of failing every match that is left. A refused key (401/403)
+or an unknown model (404) raises :class:`BackendConfigError` at once: no retry can fix
+it and the run stops.
 
 :class:`TransformersBackend` runs a causal language model from a directory on disk with
 Hugging Face ``transformers`` (an optional extra: ``pip install redqueen[local-llm]``),
@@ -43,6 +53,9 @@ Message = dict[str, str]
 """A chat message: ``{"role": "system" | "user" | "assistant", "content": ...}``."""
 
 MAX_BACKOFF = 30.0
+STOP_AFTER_FAILURES = 3
+"""Requests to one server that may fail in a row, each after all its retries, before the
+run stops (:class:`BackendUnavailableError`)."""
 
 
 class BackendError(RedqueenError):
@@ -55,6 +68,13 @@ class BackendConfigError(BackendError):
     missing environment variable or model directory. The run stops."""
 
     stops_run = True
+
+
+class BackendUnavailableError(BackendConfigError):
+    """A server that cannot be reached before the first request, or that stopped
+    answering (:data:`STOP_AFTER_FAILURES` requests in a row failed). No match can be
+    played until it is back, so the run stops, as for a configuration error; what
+    finished is kept."""
 
 
 @dataclass(frozen=True)
@@ -109,6 +129,32 @@ def request_slots(key: str, limit: int) -> asyncio.Semaphore:
         if key not in per_loop:
             per_loop[key] = asyncio.Semaphore(limit)
         return per_loop[key]
+
+
+# ---- the health of a server, per event loop --------------------------------------------
+
+
+@dataclass
+class _Health:
+    """What one event loop has seen of one server: its connection check (running, passed,
+    or the message of its failure), the requests that failed in a row since the last
+    reply, and why it is judged down (then no more requests are sent to it)."""
+
+    check: asyncio.Task[None] | str | None = None
+    passed: bool = False
+    failures_in_a_row: int = 0
+    down: str = ""
+
+
+_HEALTH: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Health]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _health(key: str) -> _Health:
+    loop = asyncio.get_running_loop()
+    with _SLOTS_LOCK:
+        return _HEALTH.setdefault(loop, {}).setdefault(key, _Health())
 
 
 # ---- OpenAI-compatible chat API -------------------------------------------------------
@@ -189,6 +235,63 @@ class OpenAIBackend(Backend):
                 text = text.replace(value, "[key redacted]")
         return text
 
+    @property
+    def url(self) -> str:
+        """The server's base URL, as shown in messages."""
+        return self.base_url or "https://api.openai.com/v1"
+
+    async def check_connection(self) -> None:
+        """Raise :class:`BackendUnavailableError`, with the cause, if no server answers at
+        :attr:`url`: one ``GET /models`` with no retries. Any HTTP answer, an error status
+        included, shows that a server is there; the requests themselves judge the rest."""
+        import openai
+
+        try:
+            await self._client().get("/models", cast_to=object)
+        except openai.APIStatusError:
+            return
+        except openai.APIConnectionError as err:  # refused, unreachable, timed out
+            raise BackendUnavailableError(
+                f"no LLM server answers at {self.url} after 1 attempt "
+                f"({self._scrub(_cause_text(err))}); "
+                "start the server, or set base_url to one that is running"
+            ) from None
+
+    async def _checked(self) -> None:
+        """:meth:`check_connection`, once per server and event loop: concurrent first
+        requests wait for the same check, and every later one knows its outcome."""
+        health = _health(self.key)
+        if health.down:
+            raise BackendUnavailableError(health.down)
+        if health.passed:
+            return
+        if isinstance(health.check, str):
+            raise BackendUnavailableError(health.check)
+        if health.check is None:
+            health.check = asyncio.get_running_loop().create_task(self.check_connection())
+        task = health.check
+        try:
+            await asyncio.shield(task)
+        except BackendUnavailableError as err:
+            health.check = str(err)  # the message, not the task: it holds the loop
+            raise BackendUnavailableError(str(err)) from None
+        health.check, health.passed = None, True
+
+    def _gave_up(self, error: BackendError) -> BackendError:
+        """Count a request that failed after its retries; the error to raise for it: the
+        same, or :class:`BackendUnavailableError` once too many failed in a row (the
+        server is then judged down: later requests in this event loop are not sent)."""
+        health = _health(self.key)
+        health.failures_in_a_row += 1
+        if health.failures_in_a_row < STOP_AFTER_FAILURES:
+            return error
+        health.down = health.down or (
+            f"the LLM server at {self.url} stopped answering: {health.failures_in_a_row} "
+            f"requests in a row failed, with up to {self.max_retries + 1} attempt(s) each "
+            f"(last: {error})"
+        )
+        return BackendUnavailableError(health.down)
+
     def _client(self) -> Any:
         import openai
 
@@ -215,6 +318,32 @@ class OpenAIBackend(Backend):
         max_tokens: int,
         seed: int | None = None,
         response_format: dict[str, Any] | None = None,
+    ) -> Completion:
+        await self._checked()
+        try:
+            completion = await self._complete(
+                messages,
+                temperature=temperature,
+                max_tokens=max_tokens,
+                seed=seed,
+                response_format=response_format,
+            )
+        except BackendConfigError:
+            raise
+        except BackendError as err:
+            raise self._gave_up(err) from None
+        health = _health(self.key)
+        health.failures_in_a_row, health.down = 0, ""
+        return completion
+
+    async def _complete(
+        self,
+        messages: Sequence[Message],
+        *,
+        temperature: float,
+        max_tokens: int,
+        seed: int | None,
+        response_format: dict[str, Any] | None,
     ) -> Completion:
         import openai
 
@@ -303,6 +432,16 @@ def _tls_context() -> Any:
             except ImportError:  # pragma: no cover - certifi comes with httpx
                 _TLS.append(ssl.create_default_context())
         return _TLS[0]
+
+
+def _cause_text(err: Exception) -> str:
+    """:func:`_error_text`, and the error under it (``ConnectError: [Errno 111]
+    Connection refused``) when there is one."""
+    text = _error_text(err)
+    cause = err.__cause__ or err.__context__
+    if cause is not None and str(cause) and str(cause) not in text:
+        text += f" ({type(cause).__name__}: {str(cause)[:200]})"
+    return text
 
 
 def _error_text(err: Exception) -> str:

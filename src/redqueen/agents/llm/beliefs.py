@@ -103,7 +103,7 @@ def prediction_message(observation: str, moves: Sequence[str], answer_format: st
             observation.strip(),
             PREDICTION_QUESTION,
             legal_moves_block(moves),
-            answer_instruction(answer_format, example),
+            answer_instruction(answer_format, example, subject="your prediction"),
         ]
     )
 
@@ -190,17 +190,28 @@ def round_actions(trajectory: Sequence[Step]) -> list[tuple[int, ...]]:
     return rounds
 
 
-def prediction_accuracy(records: Iterable[BeliefRecord], trajectory: Sequence[Step]) -> float:
-    """The fraction of parsed predictions that named the other player's move in that
-    round (NaN when there are none), for games without execution noise."""
+def prediction_counts(
+    records: Iterable[BeliefRecord], trajectory: Sequence[Step]
+) -> tuple[int, int]:
+    """``(hits, scored)``: of the predictions that can be scored (parsed, for a round the
+    trajectory holds), how many named the other player's move in that round. Unparsed
+    predictions and those for rounds not played are in neither count."""
     rounds = round_actions(trajectory)
-    hits = total = 0
+    hits = scored = 0
     for r in records:
         if r.prediction is None or r.decision >= len(rounds):
             continue
-        total += 1
+        scored += 1
         hits += rounds[r.decision][1 - r.player] == r.prediction
-    return hits / total if total else math.nan
+    return hits, scored
+
+
+def prediction_accuracy(records: Iterable[BeliefRecord], trajectory: Sequence[Step]) -> float:
+    """The fraction of scorable predictions that named the other player's move in that
+    round (NaN when there are none), for games without execution noise; the counts
+    behind it are :func:`prediction_counts`."""
+    hits, scored = prediction_counts(records, trajectory)
+    return hits / scored if scored else math.nan
 
 
 class PredictFirstLLMAgent(LLMAgent):

@@ -5,7 +5,10 @@ end to end -- the ``openai`` client, retries, concurrency, the cache, transcript
 without a language model. It reads the legal moves listed in the last user message (the
 block :func:`redqueen.agents.llm.prompts.legal_moves_block` writes) and answers with one
 chosen by a scripted strategy, in the answer format the request asks for (structured
-outputs -> JSON; ``\\boxed{}`` or ``<answer>`` tags as the system prompt says):
+outputs -> JSON; ``\\boxed{}`` or ``<answer>`` tags as the system prompt says). In a
+text-only game's decision message, which lists no moves, its choices are the moves the
+game last offered in square brackets (TextArena's ``Available Moves: '[0]', '[1]'``, the
+form its games parse; see :func:`redqueen.agents.llm.prompts.text_moves_in`):
 
 - ``first`` / ``last``: the first / last legal move;
 - ``random``: a uniformly random legal move;
@@ -17,7 +20,8 @@ With ``judge="harm_language"`` (or another rule judge's kind, see
 :mod:`redqueen.games.roles.judges`) the server also answers the questions of an LLM judge
 (:mod:`redqueen.agents.llm.judge`): it reads the passages and questions back from the
 request and replies with the labels that rule judge gives them, so a test can predict
-every verdict. Without it, judge requests get the "no legal moves" reply.
+every verdict. Without it, judge requests get the "no legal moves were listed" reply, as
+does a text-only game whose messages offer no bracketed move (the game judges that reply).
 
 With ``malformed_rate`` r, a reply is malformed with probability r (no answer in the
 format, or a move that is not legal; for a judge request, no labels). Every random choice
@@ -49,7 +53,7 @@ from typing import Any
 import numpy as np
 
 from redqueen.agents.llm.judge import judge_request_in, verdict_reply
-from redqueen.agents.llm.prompts import legal_moves_in
+from redqueen.agents.llm.prompts import legal_moves_in, text_moves_in
 from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.games.roles.judges import Judge, make_judge
 
@@ -235,6 +239,8 @@ class ScriptedServer:
                 return f"Scripted test server: the rule judge gave no verdict ({verdict.problem})."
             return verdict_reply(verdict, asked)
         moves = legal_moves_in(users[-1]) if users else []
+        if not moves and users:
+            moves = text_moves_in(users[-1]) or []
         answer_format = _answer_format(request)
         if not moves:
             return "Scripted test server: no legal moves were listed in the last message."
