@@ -102,6 +102,9 @@ def test_failed_matches_are_counted_in_the_closing_lines_and_exit_1(tmp_path: Pa
             f"openai:{server.url} gave no reply after 1 attempts: InternalServerError 500: "
             "injected failure (HTTP 500)); run the same command again to play them",
         ]
+        report = (tmp_path / "report.html").read_text()
+        assert "<h2>Failed matches</h2>" in report and "1 × openai:" in report
+        assert "InternalServerError 500" in report
         again = runner.invoke(app, ["run", RECIPE, "--out", str(tmp_path), *args])
     assert again.exit_code == 0, again.output
     assert again.stdout.splitlines()[-2:] == [
@@ -109,6 +112,7 @@ def test_failed_matches_are_counted_in_the_closing_lines_and_exit_1(tmp_path: Pa
         f"resumed: 35 matches were already stored in {tmp_path}",
     ]
     assert json.loads((tmp_path / "results.json").read_text())["failed_matches"] == []
+    assert "Failed matches" not in (tmp_path / "report.html").read_text()
 
 
 def test_a_finished_run_replays_from_the_cache_with_the_server_down(tmp_path: Path) -> None:

@@ -486,6 +486,7 @@ class RepeatedGamesLLMRecipe(RecipeBase):
             _points(results),
             round_rates(results),
             [r.job_key for r in results],
+            stored_failures(run_dir),
         )
 
 
@@ -683,7 +684,11 @@ class LLMVsBaselinesRecipe(RecipeBase):
     def write_report(cls, run_dir: Path) -> Path:
         config, results = stored_results(run_dir)
         return write_baselines_report(
-            run_dir, config, baseline_rows(results), [r.job_key for r in results]
+            run_dir,
+            config,
+            baseline_rows(results),
+            [r.job_key for r in results],
+            stored_failures(run_dir),
         )
 
 
@@ -929,6 +934,13 @@ def _mean_given(result: MatchResult, levels: int, agents: int) -> float:
 
 
 # ---- reading a run back for its report ------------------------------------------------------
+
+
+def stored_failures(run_dir: str | Path) -> dict[str, str]:
+    """The matches the last run could not play, with their causes (match key -> cause)."""
+    with RunStore(run_dir) as store:
+        failed = store.get_meta("failed_matches") or {}
+    return {str(k): str(v) for k, v in dict(failed).items()}
 
 
 def stored_results(run_dir: str | Path) -> tuple[dict[str, Any], list[JobResult]]:

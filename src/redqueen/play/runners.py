@@ -87,6 +87,9 @@ _WORKER: dict[str, object] = {}
 
 
 def _init_worker(game: Game, agents: Sequence[Agent], on_invalid: OnInvalid, parent: int) -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool and says what was
+    # stored; a worker has nothing to report, so it ignores the signal (no tracebacks)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _die_with_parent(parent)
     _WORKER["game"] = game
     _WORKER["agents"] = agents

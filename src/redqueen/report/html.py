@@ -52,6 +52,7 @@ def write_report(run_dir: str | Path) -> Path:
         names = store.agent_names()
         matches = [(m.seats, r) for m, r in store.matches()]
         expected = store.get_meta("scheduled_matches")
+        failed = store.get_meta("failed_matches") or {}
     game = config.get("game", {})
     bounds = _game_bounds(game)
     table = standings(names, matches, bounds=bounds)
@@ -68,6 +69,7 @@ def write_report(run_dir: str | Path) -> Path:
         f"<p>Game <b>{escape(str(game.get('id', '?')))}</b> "
         f"{escape(json.dumps(game.get('params', {})))} · matches played: {done}"
         f" · seed {escape(str(config.get('seed', '')))}</p>",
+        *failed_section(failed),
         "<h2>Standings</h2>",
         _standings_table(table, elo),
         _standings_notes(table, fit.basis),
@@ -97,6 +99,25 @@ def write_report(run_dir: str | Path) -> Path:
     tmp.write_text("\n".join(parts), encoding="utf-8")
     tmp.replace(path)
     return path
+
+
+def failed_section(failed: dict[str, str]) -> list[str]:
+    """A warning for the matches the last run could not play (the store's
+    ``failed_matches``: match key -> cause): how many, and each distinct cause once."""
+    if not failed:
+        return []
+    causes: dict[str, int] = {}
+    for cause in failed.values():
+        causes[str(cause)] = causes.get(str(cause), 0) + 1
+    items = "".join(
+        f"<li>{count} × {escape(cause)}</li>" for cause, count in sorted(causes.items())
+    )
+    return [
+        "<h2>Failed matches</h2>",
+        f"<p class='sub'>{len(failed)} match(es) failed in the last run and are not in the "
+        "tables below; run the same command again to play them. Causes:</p>",
+        f"<ul>{items}</ul>",
+    ]
 
 
 def _game_bounds(game: object) -> tuple[float, float] | None:

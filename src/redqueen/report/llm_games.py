@@ -269,14 +269,16 @@ def write_repeated_games_report(
     points: Mapping[tuple[str, str, str], tuple[MeanCI, MeanCI]],
     per_round: Mapping[tuple[str, str, str], Sequence[Mapping[str, Any]]],
     keys: Sequence[str],
+    failed: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the ``repeated_games_llm`` report into ``run_dir``; return its path.
     ``groups``: the rows of the recipe's summary; ``points``: per group, the mean points
     per round of the LLM and of its opponent; ``per_round``: per group, the rate of each
-    round (rate dicts as :func:`rate_cell` shows them); ``keys``: the stored matches."""
+    round (rate dicts as :func:`rate_cell` shows them); ``keys``: the stored matches;
+    ``failed``: the matches the last run could not play, with their causes."""
     run_dir = Path(run_dir)
     rounds = int(config.get("rounds", 10))
-    sections: list[tuple[str, str]] = []
+    sections: list[tuple[str, str]] = _failures(failed)
     if not keys:
         sections.append(("Results", "<p>No matches yet.</p>"))
     else:
@@ -380,17 +382,27 @@ def rates_chart_svg(rows: Sequence[Mapping[str, Any]], width: int = 720) -> str:
     return "".join(out)
 
 
+def _failures(failed: Mapping[str, str] | None) -> list[tuple[str, str]]:
+    """The failed-matches section (how many, each cause once), or none."""
+    from redqueen.report.html import failed_section
+
+    parts = failed_section(dict(failed or {}))
+    return [("Failed matches", "".join(parts[1:]))] if parts else []
+
+
 def write_baselines_report(
     run_dir: str | Path,
     config: Mapping[str, Any],
     rows: Sequence[Mapping[str, Any]],
     keys: Sequence[str],
+    failed: Mapping[str, str] | None = None,
 ) -> Path:
     """Write the ``llm_vs_baselines`` report into ``run_dir``; return its path. ``rows``:
     per game and opponent, the LLM's rates (rate dicts, :data:`OUTCOMES`); ``keys``: the
-    stored matches."""
+    stored matches; ``failed``: the matches the last run could not play, with causes."""
     run_dir = Path(run_dir)
     sections: list[tuple[str, str]] = [
+        *_failures(failed),
         (
             "Rates with 95% Wilson intervals",
             "<p class='sub'>The LLM's results, seat-balanced. Invalid: matches in which it "
