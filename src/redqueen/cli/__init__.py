@@ -23,7 +23,7 @@ import json
 import secrets
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
@@ -47,7 +47,9 @@ from redqueen.experiments.base import (
     parse_recipe,
     recipe_model,
 )
-from redqueen.experiments.tournament import RunSummary
+
+if TYPE_CHECKING:
+    from redqueen.experiments.tournament import RunSummary
 from redqueen.games.registry import make, parameters, registered, summary
 from redqueen.play.match import play_match, replay
 
@@ -258,6 +260,8 @@ def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> 
     if as_json:
         out.print_json(json.dumps(result.to_dict(), allow_nan=False))
     else:
+        from redqueen.experiments.tournament import RunSummary  # loaded only when used
+
         if isinstance(result, RunSummary):
             _print_summary(result)
         else:
