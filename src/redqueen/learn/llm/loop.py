@@ -370,6 +370,8 @@ def train(
                 snapshots.adapter(step, model)  # a past version the engine may serve
         if config.eval_every and (step % config.eval_every == 0 or step == config.steps):
             t2 = time.perf_counter()
+            # the updated weights play: with vLLM, their adapter (next step's version)
+            updated = snapshots.adapter(step, model) if engine is not None else current
             metrics.update(
                 evaluate(
                     model,
@@ -378,7 +380,7 @@ def train(
                     protocol,
                     config,
                     step,
-                    current,
+                    updated,
                     snapshots,
                 )
             )
