@@ -27,6 +27,7 @@ from redqueen.games.registry import make
 from redqueen.measure.ratings import EloRating, elo_fit, method_note
 from redqueen.measure.standings import PayoffMatrix, Standing, payoff_matrix, standings
 from redqueen.measure.statistics import METHODS
+from redqueen.report.charts import diverging_colour
 from redqueen.store.run_store import DB_NAME, RunStore
 
 REPORT_NAME = "report.html"
@@ -269,7 +270,7 @@ def _heat_map(p: PayoffMatrix) -> str:
         )
         for j in range(n):
             v = float(p.mean[i, j])
-            colour = "#eeeeee" if math.isnan(v) else _diverging(v / span)
+            colour = "#eeeeee" if math.isnan(v) else diverging_colour(v / span)
             tip = "no matches" if math.isnan(v) else _cell_tip(p, i, j)
             out.append(
                 f"<rect x='{label_w + j * cell}' y='{y}' width='{cell - 2}' "
@@ -290,13 +291,3 @@ def _cell_tip(p: PayoffMatrix, i: int, j: int) -> str:
     if p.low is not None and p.high is not None and not math.isnan(float(p.low[i, j])):
         interval = f" [{_fmt(float(p.low[i, j]))}, {_fmt(float(p.high[i, j]))}]"
     return f"{_fmt(v)}{interval} over {n} match{'es' if n != 1 else ''}"
-
-
-def _diverging(t: float) -> str:
-    """Blue for negative, red for positive, white at zero; ``t`` in [-1, 1]."""
-    t = max(-1.0, min(1.0, t))
-    if t >= 0:
-        r, g, b = 255, int(255 - 140 * t), int(255 - 150 * t)
-    else:
-        r, g, b = int(255 + 150 * t), int(255 + 110 * t), 255
-    return f"rgb({r},{g},{b})"

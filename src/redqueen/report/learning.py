@@ -35,6 +35,7 @@ from numpy.typing import ArrayLike
 
 from redqueen.measure.ratings import EloFit, EloRating, elo_fit, method_note
 from redqueen.measure.statistics import t_value
+from redqueen.report.charts import diverging_colour
 
 REPORT_NAME = "report.html"
 
@@ -183,16 +184,6 @@ def line_chart_svg(
 # ---- heat map -----------------------------------------------------------------------------
 
 
-def _diverging(t: float) -> str:
-    """Blue for negative, red for positive, white at zero; ``t`` in [-1, 1]."""
-    t = max(-1.0, min(1.0, t))
-    if t >= 0:
-        r, g, b = 255, int(255 - 140 * t), int(255 - 150 * t)
-    else:
-        r, g, b = int(255 + 150 * t), int(255 + 110 * t), 255
-    return f"rgb({r},{g},{b})"
-
-
 def heat_map_svg(
     matrix: ArrayLike,
     row_labels: Sequence[str],
@@ -242,7 +233,7 @@ def heat_map_svg(
         )
         for j in range(cols):
             v = float(m[i, j])
-            colour = "#eeeeee" if math.isnan(v) else _diverging(v / span)
+            colour = "#eeeeee" if math.isnan(v) else diverging_colour(v / span)
             tip = "not measured" if math.isnan(v) else _fmt(v, 4)
             if s is not None and not math.isnan(v) and math.isfinite(s[i, j]):
                 if c is not None and int(c[i, j]) > 1:
