@@ -3,8 +3,10 @@ redqueen scalar engine driven by the same loop, and the redqueen batch engine.
 
     python benchmarks/rollouts.py [--seconds 2] [--batch 16384] [--games kuhn_poker,...]
 
-Pinned to one core (as the targets are stated per core). Prints a table, then one line of
-JSON with games/s and the ratios to pyspiel. Targets: batch >= 20x pyspiel and scalar >=
+Pinned to one core (as the targets are stated per core). The sides are measured in
+alternating slices, and each figure is a median over slices, so load that drifts during the
+run weighs on every side alike. Prints a table, then one line of JSON with games/s and the
+ratios to pyspiel. Targets: batch >= 20x pyspiel and scalar >=
 0.5x pyspiel on each game.
 """
 
@@ -51,9 +53,20 @@ def _rate(play_one: Callable[[], int], seconds: float) -> float:
     return games / elapsed
 
 
-def measure(game_id: str, seconds: float, batch: int, seed: int) -> dict[str, float]:
+def _interleaved(sides: dict[str, Callable[[], int]], seconds: float, rounds: int) -> dict:
+    """Each side's games/s, measured in ``rounds`` alternating slices of
+    ``seconds / rounds`` (so a machine whose load drifts slows every side alike), and the
+    median over slices of each side's rate: ``{name: (rate, [rate per slice])}``."""
+    per_slice: dict[str, list[float]] = {name: [] for name in sides}
+    for _ in range(rounds):
+        for name, play_one in sides.items():
+            per_slice[name].append(_rate(play_one, seconds / rounds))
+    return {name: (float(np.median(r)), r) for name, r in per_slice.items()}
+
+
+def measure(game_id: str, seconds: float, batch: int, seed: int, rounds: int) -> dict[str, float]:
     rng = np.random.default_rng(seed)
-    figures: dict[str, float] = {}
+    sides: dict[str, Callable[[], int]] = {}
     try:
         import pyspiel
 
@@ -63,7 +76,7 @@ def measure(game_id: str, seconds: float, batch: int, seed: int) -> dict[str, fl
             _python_loop(spiel_game.new_initial_state, rng)
             return 1
 
-        figures["pyspiel"] = _rate(spiel_one, seconds)
+        sides["pyspiel"] = spiel_one
     except ImportError:
         pass
     ours = redqueen.make(game_id)
@@ -72,17 +85,22 @@ def measure(game_id: str, seconds: float, batch: int, seed: int) -> dict[str, fl
         _python_loop(ours.new_initial_state, rng)
         return 1
 
-    figures["scalar"] = _rate(scalar_one, seconds)
+    sides["scalar"] = scalar_one
     engine = make_batch(game_id, batch)
 
     def batch_one() -> int:
         random_playouts(engine, rng)
         return batch
 
-    figures["batch"] = _rate(batch_one, seconds)
+    sides["batch"] = batch_one
+    measured = _interleaved(sides, seconds, rounds)
+    figures = {name: rate for name, (rate, _) in measured.items()}
     if "pyspiel" in figures:
-        figures["scalar_ratio"] = figures["scalar"] / figures["pyspiel"]
-        figures["batch_ratio"] = figures["batch"] / figures["pyspiel"]
+        # the median of the slice-by-slice ratios: robust to a slice that a load spike hit
+        spiel = measured["pyspiel"][1]
+        for name in ("scalar", "batch"):
+            ratios = [a / b for a, b in zip(measured[name][1], spiel, strict=True)]
+            figures[f"{name}_ratio"] = float(np.median(ratios))
     return figures
 
 
@@ -92,6 +110,7 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=16384, help="batch size of the engines")
     parser.add_argument("--games", default=",".join(GAMES), help="comma-separated game ids")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=5, help="alternating slices per measurement")
     parser.add_argument("--all-cores", action="store_true", help="do not pin to one core")
     args = parser.parse_args()
     if not args.all_cores and hasattr(os, "sched_setaffinity"):
@@ -101,7 +120,7 @@ def main() -> None:
     header = f"{'game':<14}{'pyspiel/s':>12}{'scalar/s':>12}{'batch/s':>14}{'scalar x':>10}"
     print(header + f"{'batch x':>10}")
     for game_id in args.games.split(","):
-        f = measure(game_id, args.seconds, args.batch, args.seed)
+        f = measure(game_id, args.seconds, args.batch, args.seed, args.rounds)
         results[game_id] = {k: round(v, 3) for k, v in f.items()}
         print(
             f"{game_id:<14}{f.get('pyspiel', float('nan')):>12,.0f}{f['scalar']:>12,.0f}"
@@ -112,6 +131,7 @@ def main() -> None:
         "benchmark": "rollouts",
         "unit": "games_per_second",
         "seconds_per_measurement": args.seconds,
+        "alternating_slices": args.rounds,
         "batch_size": args.batch,
         "one_core": not args.all_cores,
         "python": platform.python_version(),

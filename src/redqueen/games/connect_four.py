@@ -24,7 +24,7 @@ from collections.abc import Hashable
 import numpy as np
 
 from redqueen.errors import InvalidParameterError
-from redqueen.games.core import TERMINAL, Game, GameSpec, State
+from redqueen.games.core import TERMINAL, Game, GameSpec, State, Step
 
 MARKS = ("x", "o")
 """The disc of each seat: player 0 plays ``x``, player 1 plays ``o``."""
@@ -94,6 +94,13 @@ class ConnectFourGame(Game):
             else None
         )
         self._lines = _lines(rows, columns, x_in_row)
+        self._all_full = (1 << columns) - 1
+        # Per column: (its bottom bit, its cells, its top cell) for the inlined move.
+        self._column_bits = tuple(
+            zip(self._bottom, self._column_masks, self._top_row_bit, strict=True)
+        )
+        # The history entry of each (seat, column) move, built once (entries are values).
+        self._steps = tuple(tuple(Step(p, c) for c in range(columns)) for p in range(2))
 
     def new_initial_state(self) -> ConnectFourState:
         return ConnectFourState(self)
@@ -234,6 +241,58 @@ class ConnectFourState(State):
 
     def _action_text(self, player: int, action: int) -> str:
         return f"column {action}"
+
+    # ---- fast paths: the contract's answers without its general dispatch ----------
+
+    def is_terminal(self) -> bool:
+        return self._player == TERMINAL
+
+    def is_chance_node(self) -> bool:
+        return False
+
+    def legal_actions(self, player: int | None = None) -> list[int]:
+        table = self._game._open_columns
+        if player is None and self._player >= 0 and table is not None:
+            return list(table[self._full])
+        return super().legal_actions(player)
+
+    def apply_action(self, action: int) -> None:
+        player = self._player
+        game = self._game
+        columns = game._column_bits
+        if (
+            type(action) is int
+            and player >= 0
+            and 0 <= action < len(columns)
+            and not self._full >> action & 1
+        ):
+            # _apply_action, inlined, with the four-in-a-row test unrolled
+            bottom, column, top = columns[action]
+            discs = self._discs
+            new_disc = ((discs[0] | discs[1]) + bottom) & column
+            mine = discs[player] | new_disc
+            discs[player] = mine
+            if new_disc == top:
+                self._full |= 1 << action
+            if game.x_in_row == 4:
+                won = False
+                for shift, double in game._shift_pairs:
+                    pairs = mine & (mine >> shift)
+                    if pairs & (pairs >> double):
+                        won = True
+                        break
+            else:
+                won = game.has_line(mine)
+            if won:
+                self._winner = player
+                self._player = TERMINAL
+            elif self._full == game._all_full:
+                self._player = TERMINAL
+            else:
+                self._player = 1 - player
+            self._history.append(game._steps[player][action])
+            return
+        super().apply_action(action)  # the general path: its checks and errors
 
     # ---- speed and views ------------------------------------------------------------
 

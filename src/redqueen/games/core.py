@@ -114,6 +114,11 @@ class Step(NamedTuple):
     action: int | tuple[int, ...] | str
 
 
+new_step = tuple.__new__
+"""Builds a :class:`Step` as ``new_step(Step, (player, action))``, skipping the Python-level
+``__new__`` of a named tuple on the hot path of ``apply_action``."""
+
+
 class Game(ABC):
     """A game: its spec, its rules in words, and a way to start a play of it."""
 
@@ -271,6 +276,8 @@ class State(ABC):
         be given.
         """
         current = self.current_player()
+        if player is None and current >= 0:  # the common case, answered first
+            return self._legal_actions(current)
         if player is not None and player != CHANCE and not 0 <= player < self._game.num_players:
             raise RedqueenError(
                 f"no player {player} in {self._game.id}; players are "
@@ -300,6 +307,14 @@ class State(ABC):
     def apply_action(self, action: int) -> None:
         """Apply ``action`` of the player to move, or a chance outcome at a chance node."""
         player = self.current_player()
+        if (
+            (player >= 0 or player == CHANCE)
+            and type(action) is int
+            and self._is_legal(player, action)
+        ):  # the common case: a legal move as an int
+            self._apply_action(action)
+            self._history.append(new_step(Step, (player, action)))
+            return
         if player == SIMULTANEOUS:
             raise RedqueenError(
                 "this is a simultaneous node: use apply_joint_action with one action per seat"

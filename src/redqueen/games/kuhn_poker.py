@@ -32,6 +32,8 @@ from redqueen.games.core import (
     Game,
     GameSpec,
     State,
+    Step,
+    new_step,
     normalise_text,
 )
 
@@ -76,6 +78,8 @@ class KuhnPokerGame(Game):
             )
         )
         self.cards = card_names(players)
+        self._deals: dict[tuple[int, ...], list[tuple[int, float]]] = {}
+        """The chance outcomes after each sequence of dealt cards, filled on first use."""
 
     def new_initial_state(self) -> KuhnPokerState:
         return KuhnPokerState(self)
@@ -182,6 +186,35 @@ class KuhnPokerState(State):
             self._end(max((p for p in range(n) if contrib[p] == 2), key=cards.__getitem__))
             return
         self._cur = cur + 1 if cur + 1 < n else 0
+
+    # ---- fast paths: the contract's answers without its general dispatch ----------
+
+    def legal_actions(self, player: int | None = None) -> list[int]:
+        if player is None and self._cur >= 0:
+            return [PASS, BET]
+        return super().legal_actions(player)
+
+    def chance_outcomes(self) -> list[tuple[int, float]]:
+        if self._cur != CHANCE:
+            return []
+        deals = self._game._deals
+        dealt = tuple(self._cards)
+        outcomes = deals.get(dealt)
+        if outcomes is None:
+            outcomes = deals[dealt] = self._chance_outcomes()
+        return outcomes.copy()
+
+    def apply_action(self, action: int) -> None:
+        cur = self._cur
+        if type(action) is int and (
+            action in (PASS, BET)
+            if cur >= 0
+            else cur == CHANCE and 0 <= action <= self._n and action not in self._cards
+        ):
+            self._apply_action(action)
+            self._history.append(new_step(Step, (cur, action)))
+            return
+        super().apply_action(action)  # the general path: its checks and errors
 
     def _end(self, winner: int) -> None:
         self._winner = winner

@@ -32,6 +32,8 @@ from redqueen.games.core import (
     Game,
     GameSpec,
     State,
+    Step,
+    new_step,
     normalise_text,
 )
 
@@ -201,6 +203,24 @@ class LeducPokerState(State):
             self._cur = TERMINAL
             return
         self._cur = 1 - cur
+
+    # ---- fast paths: the contract's answers without its general dispatch ----------
+
+    def legal_actions(self, player: int | None = None) -> list[int]:
+        if player is None and self._cur >= 0:
+            return self._legal_actions(self._cur)
+        return super().legal_actions(player)
+
+    def chance_outcomes(self) -> list[tuple[int, float]]:
+        return self._chance_outcomes() if self._cur == CHANCE else []
+
+    def apply_action(self, action: int) -> None:
+        cur = self._cur
+        if type(action) is int and (cur >= 0 or cur == CHANCE) and self._is_legal(cur, action):
+            self._apply_action(action)
+            self._history.append(new_step(Step, (cur, action)))
+            return
+        super().apply_action(action)  # the general path: its checks and errors
 
     def _showdown(self) -> None:
         public_rank = self._public >> 1

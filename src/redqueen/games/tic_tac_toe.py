@@ -20,7 +20,7 @@ from collections.abc import Hashable
 
 import numpy as np
 
-from redqueen.games.core import TERMINAL, Game, GameSpec, State
+from redqueen.games.core import TERMINAL, Game, GameSpec, State, Step
 
 NUM_CELLS = 9
 MARKS = ("x", "o")
@@ -48,6 +48,8 @@ _EMPTY_CELLS: tuple[tuple[int, ...], ...] = tuple(
     tuple(c for c in range(NUM_CELLS) if not occupied >> c & 1) for occupied in range(1 << 9)
 )
 """``_EMPTY_CELLS[occupied]``: the free cells (the legal moves) of an occupancy pattern."""
+_STEPS = tuple(tuple(Step(p, c) for c in range(NUM_CELLS)) for p in range(2))
+"""``_STEPS[player][cell]``: the history entry of a move, built once (entries are values)."""
 _COLUMNS = "abc"
 CELL_NAMES: tuple[str, ...] = tuple(f"{_COLUMNS[c % 3]}{c // 3 + 1}" for c in range(NUM_CELLS))
 """The name of each cell: ``a1`` (top-left, id 0) .. ``c3`` (bottom-right, id 8)."""
@@ -182,6 +184,30 @@ class TicTacToeState(State):
         if 0 <= action < NUM_CELLS:
             return CELL_NAMES[action]
         return f"invalid cell {action}"
+
+    # ---- fast paths: the contract's answers without its general dispatch ----------
+
+    def is_terminal(self) -> bool:
+        return self._player == TERMINAL
+
+    def is_chance_node(self) -> bool:
+        return False
+
+    def legal_actions(self, player: int | None = None) -> list[int]:
+        if player is None and self._player >= 0:
+            marks = self._marks
+            return list(_EMPTY_CELLS[marks[0] | marks[1]])
+        return super().legal_actions(player)
+
+    def apply_action(self, action: int) -> None:
+        player = self._player
+        if type(action) is int and player >= 0 and 0 <= action < NUM_CELLS:
+            marks = self._marks
+            if not (marks[0] | marks[1]) >> action & 1:
+                self._apply_action(action)
+                self._history.append(_STEPS[player][action])
+                return
+        super().apply_action(action)  # the general path: its checks and errors
 
     # ---- speed and views ------------------------------------------------------------
 
