@@ -14,7 +14,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -70,6 +70,11 @@ class Agent(ABC):
     """Chooses an action from an observation."""
 
     name: str = "agent"
+    reads_text: ClassVar[bool] = True
+    """Whether ``act`` reads the text views (``obs.text``, ``obs.legal_action_texts`` and the
+    texts in ``obs.history``). An agent that chooses from ids, keys and tensors alone sets
+    it False, and matches then skip building those views for its seat on every move (its
+    observations carry ``text=""`` and no action texts); results are unchanged."""
 
     @abstractmethod
     def act(self, obs: Observation) -> int | str:

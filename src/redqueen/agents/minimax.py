@@ -134,6 +134,7 @@ class MinimaxAgent(Agent):
     """
 
     name = "minimax"
+    reads_text = False
 
     def __init__(
         self, *, depth: int | None = None, heuristic: str | None = None, tie_break: str = "first"

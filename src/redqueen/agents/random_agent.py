@@ -21,6 +21,7 @@ class RandomAgent(Agent):
     """Plays a legal action uniformly at random, drawn from the observation's Generator."""
 
     name = "random"
+    reads_text = False
 
     def check_game(self, game: Game) -> None:
         require_structured_actions(self, game)
@@ -36,6 +37,7 @@ class FirstLegalAgent(Agent):
     """Always plays the lowest-numbered legal action: deterministic, for tests and baselines."""
 
     name = "first"
+    reads_text = False
 
     def check_game(self, game: Game) -> None:
         require_structured_actions(self, game)

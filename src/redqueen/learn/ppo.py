@@ -534,6 +534,7 @@ class PPOAgent(Agent):
     the first can be rebuilt from its spec."""
 
     name = "ppo"
+    reads_text = False
 
     def __init__(
         self,

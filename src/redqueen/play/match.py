@@ -153,6 +153,8 @@ class _Match:
         self.seen: list[list[tuple[str, int | str]]] = [[] for _ in range(n)]
         self.perfect_information = game.spec.perfect_information
         self.text_actions = game.spec.text_actions
+        # Seats whose agents read the text views; the others get observations without them.
+        self.text_views = [self.text_actions or a.reads_text for a in self.agents]
         self.state = game.new_initial_state()
         for agent in {id(a): a for a in self.agents}.values():
             agent.check_game(game)
@@ -167,12 +169,13 @@ class _Match:
     def observation(self, player: int) -> Observation:
         state = self.state
         legal = [] if self.text_actions else state.legal_actions(player)
+        views = self.text_views[player]
         return Observation(
             game=self.game,
             player=player,
             legal_actions=tuple(legal),
-            legal_action_texts=tuple(state.action_text(a, player) for a in legal),
-            text=state.observation_text(player),
+            legal_action_texts=tuple(state.action_text(a, player) for a in legal) if views else (),
+            text=state.observation_text(player) if views else "",
             information_state_key=state.information_state_key(player),
             history=tuple(self.seen[player]),
             rng=self.seat_rngs[player],
@@ -207,10 +210,11 @@ class _Match:
         if action is None or action not in obs.legal_actions:
             self.invalid[obs.player] += 1
             if self.on_invalid == "raise":
+                texts = obs.legal_action_texts or tuple(
+                    self.state.action_text(a, obs.player) for a in obs.legal_actions
+                )
                 raise IllegalActionError(
-                    answer,
-                    obs.player,
-                    list(zip(obs.legal_actions, obs.legal_action_texts, strict=True)),
+                    answer, obs.player, list(zip(obs.legal_actions, texts, strict=True))
                 )
             rng = self.seat_rngs[obs.player]
             action = obs.legal_actions[int(rng.integers(len(obs.legal_actions)))]

@@ -387,6 +387,7 @@ class PolicyAgent(Agent):
     """
 
     name = "policy"
+    reads_text = False
 
     def __init__(self, *, path: str | None = None, policy: TabularPolicy | None = None) -> None:
         if (path is None) == (policy is None):

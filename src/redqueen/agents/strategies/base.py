@@ -128,6 +128,7 @@ class Strategy(Agent):
     """
 
     name = "strategy"
+    reads_text = False
     strategy_name: ClassVar[str] = ""
     title: ClassVar[str] = ""
     classifier: ClassVar[dict[str, Any]] = {}
