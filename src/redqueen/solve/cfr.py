@@ -42,6 +42,13 @@ perfect recall (tic-tac-toe, whose information states merge transpositions) use 
 over the levels of the history tree instead (reach probabilities down, values up with
 ``np.add.reduceat``). Both give OpenSpiel's Python solvers' average policies to 1e-12.
 
+On small trees those few dozen calls cost more than the arithmetic (Kuhn poker has 12
+information states), so in sequence form the iterations run by default as one loop
+compiled by numba (``engine="numba"``), which does the same sums in the same order as the
+array path (``engine="numpy"``; the tests check that both give the same regrets and
+policies): about 1 microsecond per Kuhn iteration and a fifth of the array path's time on
+Leduc.
+
 The learning curve measures the average policy: exploitability (NashConv / 2) for
 two-player zero-sum or constant-sum games, NashConv otherwise (more than two players, or
 general-sum payoffs, where CFR still runs but its average need not approach a Nash
@@ -107,6 +114,110 @@ def _regret_matching(regrets: FloatArray, uniform: FloatArray) -> FloatArray:
     return np.where(total > 0, positive / safe, uniform)
 
 
+_ALGORITHM_CODES = {"cfr": 0, "cfr+": 1, "linear_cfr": 2, "dcfr": 2}
+
+
+def _sequence_iterations(
+    iterations: int,
+    first: int,
+    code: int,
+    alpha: float,
+    beta: float,
+    gamma: float,
+    policy: FloatArray,
+    regrets: FloatArray,
+    policy_sum: FloatArray,
+    uniform: FloatArray,
+    mask: FloatArray,
+    reach: FloatArray,
+    q: FloatArray,
+    reach_rows: NDArray[np.int64],
+    reach_parents: NDArray[np.int64],
+    term_seq: NDArray[np.int64],
+    term_value: FloatArray,
+    value_rows: NDArray[np.int64],
+    value_parents: NDArray[np.int64],
+    value_bounds: NDArray[np.int64],
+    block_bounds: NDArray[np.int64],
+    parent_seq: NDArray[np.int64],
+) -> None:  # pragma: no cover - compiled; checked against the NumPy path in the tests
+    """``iterations`` iterations of :meth:`CFRSolver._update` for every player in turn, in
+    sequence form, as one compiled loop: the same sums in the same order as the NumPy
+    path, without its fixed cost per array operation (which dominates on small trees)."""
+    width = policy.shape[1]
+    players = term_seq.shape[1]
+    for it in range(first, first + iterations):
+        t = float(it)
+        for player in range(players):
+            lo, hi = block_bounds[player], block_bounds[player + 1]
+            if hi == lo:
+                continue
+            for k in range(reach_rows.shape[0]):  # own-depth order: parents first
+                row, parent = reach_rows[k], reach_parents[k]
+                for a in range(width):
+                    reach[row * width + a] = reach[parent] * policy[row, a]
+            q[:] = 0.0
+            for h in range(term_seq.shape[0]):
+                w = term_value[h, player]
+                for other in range(players):
+                    if other != player:
+                        w *= reach[term_seq[h, other]]
+                q[term_seq[h, player]] += w
+            for k in range(value_bounds[player], value_bounds[player + 1]):
+                row = value_rows[k]
+                total = 0.0
+                for a in range(width):
+                    total += policy[row, a] * q[row * width + a]
+                q[value_parents[k]] += total
+            if code == 1:
+                weight = t
+            elif code == 2:
+                weight = t**gamma
+                ta, tb = t**alpha, t**beta
+                up, down = ta / (ta + 1.0), tb / (tb + 1.0)
+            else:
+                weight = 1.0
+            for i in range(lo, hi):
+                expected = 0.0
+                for a in range(width):
+                    expected += policy[i, a] * q[i * width + a]
+                own = weight * reach[parent_seq[i]]
+                positive = 0.0
+                for a in range(width):
+                    r = regrets[i, a] + (q[i * width + a] - expected) * mask[i, a]
+                    if code == 1 and r < 0.0:
+                        r = 0.0
+                    elif code == 2:
+                        r *= up if r >= 0.0 else down
+                    regrets[i, a] = r
+                    policy_sum[i, a] += own * policy[i, a]
+                    if r > 0.0:
+                        positive += r
+                for a in range(width):
+                    if positive > 0.0:
+                        policy[i, a] = max(regrets[i, a], 0.0) / positive
+                    else:
+                        policy[i, a] = uniform[i, a]
+
+
+_KERNEL: Callable[..., None] | None = None
+
+
+def _compiled_kernel() -> Callable[..., None]:
+    """:func:`_sequence_iterations` compiled by numba (on first use, cached on disk)."""
+    global _KERNEL
+    if _KERNEL is None:
+        import numba
+
+        _KERNEL = numba.njit(cache=True, nogil=True)(_sequence_iterations)
+    return _KERNEL
+
+
+ENGINES: tuple[str, ...] = ("auto", "numba", "numpy")
+"""How :class:`CFRSolver` runs its iterations: ``numba`` (a compiled loop, sequence form
+only), ``numpy`` (array operations) or ``auto`` (numba where the tree allows it)."""
+
+
 class CFRSolver:
     """One of :data:`ALGORITHMS` on a compiled tree; :meth:`iterate` runs iterations.
 
@@ -130,9 +241,12 @@ class CFRSolver:
         params: Mapping[str, Any] | None = None,
         *,
         sequence_form: bool | None = None,
+        engine: str = "auto",
     ) -> None:
         if algorithm not in ALGORITHMS:
             raise UnknownNameError("CFR algorithm", str(algorithm), ALGORITHMS)
+        if engine not in ENGINES:
+            raise UnknownNameError("CFR engine", str(engine), ENGINES)
         self.tree = tree
         self.algorithm = algorithm
         self.params = _check_params(algorithm, params)
@@ -148,6 +262,14 @@ class CFRSolver:
                 f"{tree.game_id} does not have perfect recall: sequence_form must be False"
             )
         self.sequence_form = bool(sequence_form)
+        if engine == "numba" and not self.sequence_form:
+            raise InvalidParameterError(
+                f"the numba engine runs CFR in sequence form, which {tree.game_id} does not "
+                "allow (no perfect recall); use engine='numpy' or 'auto'"
+            )
+        self.engine = "numba" if engine == "auto" and self.sequence_form else engine
+        if self.engine == "auto":
+            self.engine = "numpy"
         self._blocks = [tree.player_infosets(p) for p in range(tree.num_players)]
         if self.sequence_form:
             self._init_sequences()
@@ -182,6 +304,25 @@ class CFRSolver:
                 if np.any(keep):
                     steps.append((mine[keep], parent_seq[mine[keep]]))
             self._value_steps.append(steps)
+        # The same steps as flat arrays, for the compiled loop.
+        empty = np.zeros(0, dtype=np.int64)
+        self._flat_reach = (
+            np.concatenate([r for r, _ in self._reach_steps] or [empty]).astype(np.int64),
+            np.concatenate([p for _, p in self._reach_steps] or [empty]).astype(np.int64),
+        )
+        value_rows = [r for steps in self._value_steps for r, _ in steps]
+        value_parents = [p for steps in self._value_steps for _, p in steps]
+        counts = [sum(len(r) for r, _ in steps) for steps in self._value_steps]
+        self._flat_values = (
+            np.concatenate(value_rows or [empty]).astype(np.int64),
+            np.concatenate(value_parents or [empty]).astype(np.int64),
+            np.concatenate([[0], np.cumsum(counts)]).astype(np.int64),
+        )
+        self._block_bounds = np.array(
+            [self._blocks[0].start] + [b.stop for b in self._blocks], dtype=np.int64
+        )
+        self._q = np.zeros(size)
+        self._mask = np.ascontiguousarray(tree.infoset_mask, dtype=np.float64)
 
     def _sequence_values(self, player: int) -> tuple[FloatArray, FloatArray]:
         tree = self.tree
@@ -272,6 +413,31 @@ class CFRSolver:
 
     def iterate(self, iterations: int = 1) -> None:
         """Run ``iterations`` iterations (each updates every player once, in turn)."""
+        if self.engine == "numba" and iterations > 0:
+            params = self.params
+            _compiled_kernel()(
+                iterations,
+                self.iteration + 1,
+                _ALGORITHM_CODES[self.algorithm],
+                params.get("alpha", 0.0),
+                params.get("beta", 0.0),
+                params.get("gamma", 0.0),
+                self.policy,
+                self.regrets,
+                self.policy_sum,
+                self._uniform,
+                self._mask,
+                self._seq_reach,
+                self._q,
+                *self._flat_reach,
+                np.ascontiguousarray(self._term_seq, dtype=np.int64),
+                np.ascontiguousarray(self._term_value, dtype=np.float64),
+                *self._flat_values,
+                self._block_bounds,
+                np.ascontiguousarray(self._parent_seq, dtype=np.int64),
+            )
+            self.iteration += iterations
+            return
         for _ in range(iterations):
             self.iteration += 1
             for p in range(self.tree.num_players):
