@@ -136,6 +136,19 @@ TINY: dict[str, tuple[dict[str, Any], str]] = {
         },
         "2 matches were",
     ),
+    "spy_scripted": (
+        {"matches": 2, "game": {"n_scenes": 5}, "lineups": [["spy_blending"] * 4]},
+        "2 matches were",
+    ),
+    "spy_llm": (
+        {
+            "llm": LLM,
+            "matches": 2,
+            "game": {"n_scenes": 5},
+            "lineups": [["llm", "spy_truthful", "spy_truthful", "spy_truthful"]],
+        },
+        "2 matches were",
+    ),
     "repeated_games_llm": (
         {
             "llm": LLM,
@@ -158,6 +171,40 @@ TINY: dict[str, tuple[dict[str, Any], str]] = {
         {"llm": LLM, "agents": 2, "rounds": 1, "generations": 2},
         "2 generations were",
     ),
+    "hanabi_eval": (
+        {
+            "llm": LLM,
+            "presets": ["mini"],
+            "teams": ["rules", "llm"],
+            "matches": 2,
+            "llm_matches": 1,
+        },
+        "3 matches were",
+    ),
+    "overcooked_proagent": (
+        {
+            "llm": LLM,
+            "layouts": ["cramped_room"],
+            "teammates": ["stay"],
+            "horizon": 6,
+            "baselines": False,
+        },
+        "2 matches were",  # one per seat
+    ),
+    "overcooked_ppo": (
+        {"horizon": 4, "updates": 2, "eval_episodes": 2, "ppo": PPO},
+        "2 updates were",
+    ),
+    "werewolf_llm": (
+        {
+            "llm": LLM,
+            "matches": 1,
+            "game": {"board": "small", "players": 6, "speech": "text"},
+            "baseline": False,
+        },
+        "1 match was",
+    ),
+    "werealign_eval": ({"llm": LLM, "tasks": ["va"]}, "4 answers were"),
 }
 
 

@@ -161,3 +161,17 @@ def test_where_moves_are_named_by_numbers_a_bare_number_is_a_name() -> None:
     assert next(typed) == "#3"  # "3" was read as a name, not as the list's #3
     typed = iter(["#2"])
     assert person.act(obs) == 6
+
+
+def test_a_person_is_not_told_secret_moves() -> None:
+    """In werewolf the other seats' night actions and votes are secret: a person at the
+    terminal learns only what the game's view of their seat says."""
+    assert not redqueen.make("werewolf").moves_are_public
+    moves = "\n".join(["1"] * 40) + "\nquit\n"
+    for seat in ("0", "3"):
+        res = play(
+            "werewolf", "--param", "board=small", "--param", "players=6",
+            "--opponent", "werewolf", "--seat", seat, "--seed", "1", moves=moves,
+        )  # fmt: skip
+        assert "your move>" in res.stdout, res.stdout + res.stderr
+        assert ") played:" not in res.stdout

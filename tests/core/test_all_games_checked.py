@@ -16,6 +16,10 @@ SETTINGS: dict[str, dict[str, int]] = {
     "leduc_poker": {"n_games": 300},
     "spiral_negotiation": {"n_games": 60},  # 203 actions; its own tests check it further
     "persuasion": {"n_games": 100},
+    "overcooked": {"n_games": 100},  # 12 simultaneous steps, replayed at every state
+    "werewolf": {"n_games": 15, "clone_every": 5},  # its own tests check more boards
+    "who_is_the_spy": {"n_games": 60},  # 219 clues, 1000 scenes; its own tests check more
+    "hanabi": {"n_games": 60, "clone_every": 3},  # its own tests check every preset
 }
 
 

@@ -20,6 +20,11 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
         "fine": 1.0,
         "vote_every": 2,
     },
+    # werewolf: the 6-seat board with the sheriff election keeps the checker quick (its
+    # default is the 12-seat board; its own tests check that one)
+    "werewolf": {"board": "small", "players": 6, "sheriff": True},
+    # overcooked: a short horizon keeps the checker's replays quick (the default is 400)
+    "overcooked": {"horizon": 12},
 }
 
 

@@ -15,7 +15,9 @@ The person is told what the other seats did: :meth:`HumanAgent.watch` wraps an o
 so that each of its moves is announced at the person's next turn (or by
 :meth:`HumanAgent.announce_pending` once the game is over). In a game with simultaneous
 moves an opponent's move is held back until the person has chosen their own move of that
-round, so the announcement never tells what the person could not have seen.
+round, so the announcement never tells what the person could not have seen. In games with
+secret moves (``Game.moves_are_public`` False: werewolf, secret ballots) nothing is
+announced; the game's own view says what the person may know.
 """
 
 from __future__ import annotations
@@ -190,6 +192,8 @@ class _Watched(Agent):
         return answer
 
     def _note(self, obs: Observation, answer: object) -> None:
+        if not obs.game.moves_are_public:
+            return  # the person learns what the game's view tells them, nothing more
         who = f"player {self.seat} ({self.agent.spec().label()})"
         self.person.note_move(len(obs.history), f"{who} played: {_move_text(obs, answer)}")
 

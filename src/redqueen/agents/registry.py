@@ -31,6 +31,17 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     # LLM players
     "llm": "redqueen.agents.llm.agent:LLMAgent",
     "llm_predict_first": "redqueen.agents.llm.beliefs:PredictFirstLLMAgent",
+    # hidden roles and teamwork (redqueen.games.hidden)
+    "spy_truthful": "redqueen.agents.hidden.spy:TruthfulPlayer",
+    "spy_blending": "redqueen.agents.hidden.spy:BlendingSpy",
+    "spy_random": "redqueen.agents.hidden.spy:RandomSpyPlayer",
+    "werewolf": "redqueen.agents.hidden.werewolf:WerewolfAgent",
+    "llm_werewolf_guess": "redqueen.agents.hidden.werewolf:RoleGuessLLMAgent",
+    "hanabi_rules": "redqueen.agents.hidden.hanabi:HanabiRuleAgent",
+    "overcooked_greedy": "redqueen.agents.hidden.overcooked:GreedyAgent",
+    "overcooked_random": "redqueen.agents.hidden.overcooked:RandomAgent",
+    "overcooked_stay": "redqueen.agents.hidden.overcooked:StayAgent",
+    "proagent": "redqueen.agents.hidden.overcooked:ProAgentLLM",
 }
 
 

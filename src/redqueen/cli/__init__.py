@@ -155,7 +155,8 @@ def play(
     """Play a game against an agent in the terminal.
 
     The legal moves are listed with numbers 1, 2, ...: type a move's name or its number in
-    the list. Every move of the other seats is announced."""
+    the list. Every move of the other seats is announced, except in games with secret
+    moves (werewolf), where your view says what you know."""
     params = _params(param)
     g = make(game, **params)
     if seed is None:

@@ -99,6 +99,13 @@ RECIPE_KINDS: dict[str, str] = {
     "red_queen": "redqueen.experiments.red_queen:RedQueenRecipe",
     "llm_self_play": "redqueen.experiments.llm_self_play:LLMSelfPlayRecipe",
     "role_games": "redqueen.experiments.role_games:RoleGamesRecipe",
+    "spy_scripted": "redqueen.experiments.hidden_spy:SpyScriptedRecipe",
+    "spy_llm": "redqueen.experiments.hidden_spy:SpyLLMRecipe",
+    "werewolf_llm": "redqueen.experiments.werewolf:WerewolfLLMRecipe",
+    "werealign_eval": "redqueen.experiments.werewolf:WereAlignRecipe",
+    "hanabi_eval": "redqueen.experiments.hanabi:HanabiEvalRecipe",
+    "overcooked_proagent": "redqueen.experiments.overcooked:OvercookedProAgentRecipe",
+    "overcooked_ppo": "redqueen.experiments.overcooked:OvercookedPPORecipe",
 }
 """Each recipe kind and the import path of its model (a :class:`RecipeBase` subclass)."""
 

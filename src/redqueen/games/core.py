@@ -26,7 +26,7 @@ import operator
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -121,6 +121,12 @@ new_step = tuple.__new__
 
 class Game(ABC):
     """A game: its spec, its rules in words, and a way to start a play of it."""
+
+    moves_are_public: ClassVar[bool] = True
+    """Whether every seat may be told each other seat's moves as they are made
+    (simultaneous ones once the round is over). Games with secret moves (werewolf's night,
+    secret ballots) set it False; their text views then tell each seat what it may know,
+    and a person at the terminal is not told the other seats' moves."""
 
     def __init__(self, spec: GameSpec) -> None:
         self._spec = spec

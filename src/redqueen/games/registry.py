@@ -115,6 +115,23 @@ _REGISTRY: dict[str, _Entry] = {
         "redqueen.games.roles.preference:preference_game",
         "SPPO's preference game: pick a response, earn the probability it beats the other's",
     ),
+    "werewolf": _Entry(
+        "redqueen.games.hidden.werewolf:werewolf",
+        "Werewolf (WereBench boards): wolves, villagers, seer, witch, hunter, guard",
+    ),
+    # hidden-information games
+    "hanabi": _Entry(
+        "redqueen.games.hidden.hanabi:hanabi",
+        "MARS's two-player Hanabi presets (mini, simple, full) over OpenSpiel's hanabi",
+    ),
+    "overcooked": _Entry(
+        "redqueen.games.hidden.overcooked:overcooked",
+        "Overcooked-AI 0.0.1 (ProAgent's rules): two cooks make onion soup on five layouts",
+    ),
+    "who_is_the_spy": _Entry(
+        "redqueen.games.hidden.spy:WhoIsTheSpyGame",
+        "Vision-Zero's who is the spy in text: CLEVR-like scenes or word pairs, clues, votes",
+    ),
 }
 
 

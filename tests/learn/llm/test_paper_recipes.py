@@ -77,11 +77,9 @@ def test_mars_trains_on_mini_hanabi_and_holds_out_simple_hanabi() -> None:
     recipe = load_recipe(RECIPES / "mars_multigame.yaml")
     trained = {g.id: g.params for g in recipe.games}
     held = {g.id: g.params for g in recipe.held_out}
-    assert set(trained) == {"tic_tac_toe", "kuhn_poker", "openspiel:hanabi"}
-    assert set(held) == {"connect_four", "leduc_poker", "openspiel:hanabi"}
-    mini, simple = trained["openspiel:hanabi"], held["openspiel:hanabi"]
-    assert (mini["colors"], mini["ranks"], mini["hand_size"]) == (2, 2, 3)
-    assert (simple["colors"], simple["ranks"], simple["hand_size"]) == (3, 2, 5)
+    assert set(trained) == {"tic_tac_toe", "kuhn_poker", "hanabi"}
+    assert set(held) == {"connect_four", "leduc_poker", "hanabi"}
+    assert (trained["hanabi"], held["hanabi"]) == ({"preset": "mini"}, {"preset": "simple"})
     protocol, learner, loop = recipe.configs()
     assert (protocol.valid_move_bonus, protocol.draw_reward, protocol.invalid_reward) == (
         0.05,

@@ -1,0 +1,1 @@
+"""Scripted players of the games of :mod:`redqueen.games.hidden`."""

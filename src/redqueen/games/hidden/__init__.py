@@ -1,0 +1,1 @@
+"""Games in which players hold information that others cannot see."""
