@@ -127,6 +127,44 @@ TINY: dict[str, tuple[dict[str, Any], str]] = {
         },
         "1 step was",
     ),
+    "referential_populations": (
+        {
+            "game_params": {
+                "properties": 2,
+                "values": 3,
+                "distractors": 2,
+                "vocabulary": 6,
+                "message_length": 2,
+            },
+            "seeds": 2,
+            "population": 2,
+            "held_out": 1,
+            "selfplay_steps": 3,
+            "meta_steps": 2,
+            "batch_size": 8,
+            "shots": 4,
+            "adapt_steps": 1,
+            "eval_games": 10,
+        },
+        "2 runs were",
+    ),
+    "reservoir_governance": (
+        {
+            "seeds": 2,
+            "size": 4,
+            "sizes": [3],
+            "noisy_steps": 20,
+            "schedule_scale": 0.02,
+            "burn_in": 5,
+            "train_steps": 20,
+            "habituation_epochs": 2,
+            "habituation_steps": 10,
+            "warmup": 5,
+            "kl_samples": 20,
+            "knn_k": 2,
+        },
+        "2 parts were",  # the main part and one size
+    ),
     "role_games": (
         {
             "matches": 2,
@@ -171,6 +209,9 @@ TINY: dict[str, tuple[dict[str, Any], str]] = {
         {"llm": LLM, "agents": 2, "rounds": 1, "generations": 2},
         "2 generations were",
     ),
+    "tax_saez": ({"workers": 10, "draws": 2, "grid_step": 50}, "2 draws were"),
+    "tax_llm": ({"llm": LLM, "workers": 2, "steps": 3, "tax_year": 2}, "1 episode was"),
+    "tax_democracy": ({"workers": 3, "steps": 3, "tax_year": 2}, "1 episode was"),
     "hanabi_eval": (
         {
             "llm": LLM,

@@ -20,6 +20,7 @@ SETTINGS: dict[str, dict[str, int]] = {
     "werewolf": {"n_games": 15, "clone_every": 5},  # its own tests check more boards
     "who_is_the_spy": {"n_games": 60},  # 219 clues, 1000 scenes; its own tests check more
     "hanabi": {"n_games": 60, "clone_every": 3},  # its own tests check every preset
+    "tax_economy": {"n_games": 150},  # NumPy settles each step; its own tests check more
 }
 
 

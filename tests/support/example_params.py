@@ -25,6 +25,18 @@ EXAMPLE_PARAMS: dict[str, dict[str, Any]] = {
     "werewolf": {"board": "small", "players": 6, "sheriff": True},
     # overcooked: a short horizon keeps the checker's replays quick (the default is 400)
     "overcooked": {"horizon": 12},
+    # tax_economy: two workers, four steps, the planner moving once over three brackets
+    "tax_economy": {"num_workers": 2, "steps": 4, "tax_year": 2, "hours_levels": 3},
+    # referential games and the continuous PD: small spaces keep the checker quick (their
+    # own tests check the defaults: 125 objects, 6 x 10 properties, 11 levels)
+    "lewis_game": {"properties": 2, "values": 3, "distractors": 2, "vocabulary": 4},
+    "object_reconstruction": {
+        "properties": 2,
+        "values": 3,
+        "vocabulary": 6,
+        "message_length": 2,
+    },
+    "continuous_pd": {"rounds": 3, "levels": 3},
 }
 
 

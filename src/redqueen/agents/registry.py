@@ -42,6 +42,11 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     "overcooked_random": "redqueen.agents.hidden.overcooked:RandomAgent",
     "overcooked_stay": "redqueen.agents.hidden.overcooked:StayAgent",
     "proagent": "redqueen.agents.hidden.overcooked:ProAgentLLM",
+    # the body-reservoir agent of the continuous prisoner's dilemma
+    "echo_state": "redqueen.agents.reservoir:EchoStateAgent",
+    # the tax economy (redqueen.games.tax_economy)
+    "tax_best_response": "redqueen.agents.tax:TaxBestResponseWorker",
+    "tax_target_planner": "redqueen.agents.tax:TaxTargetPlanner",
 }
 
 

@@ -93,6 +93,10 @@ _REGISTRY: dict[str, _Entry] = {
         "redqueen.games.economic:public_goods_game",
         "linear public goods game, N players, one-shot or repeated",
     ),
+    "tax_economy": _Entry(
+        "redqueen.games.tax_economy:tax_economy",
+        "LLM Economist's tax economy: workers choose hours, a planner sets bracketed taxes",
+    ),
     # games from the LLM papers
     "spiral_negotiation": _Entry(
         "redqueen.games.spiral_negotiation:SpiralNegotiationGame",
@@ -131,6 +135,19 @@ _REGISTRY: dict[str, _Entry] = {
     "who_is_the_spy": _Entry(
         "redqueen.games.hidden.spy:WhoIsTheSpyGame",
         "Vision-Zero's who is the spy in text: CLEVR-like scenes or word pairs, clues, votes",
+    ),
+    # referential games and the continuous prisoner's dilemma
+    "lewis_game": _Entry(
+        "redqueen.games.referential:lewis_game",
+        "Lewis referential game: a speaker names the target among distractors, common payoff",
+    ),
+    "object_reconstruction": _Entry(
+        "redqueen.games.referential:object_reconstruction",
+        "s2p's object reconstruction: 6 properties x 10 values told in 6 words from 60",
+    ),
+    "continuous_pd": _Entry(
+        "redqueen.games.continuous_pd:continuous_pd",
+        "BRG's continuous prisoner's dilemma: cooperation levels in [0, 1], bilinear payoff",
     ),
 }
 
