@@ -30,6 +30,7 @@ LAYERS: tuple[str, ...] = (
     "learn",
     "report",
     "experiments",
+    "web",
     "cli",
 )
 """redqueen's layers, left to right: a module may import its own layer and those to its

@@ -35,6 +35,7 @@ from rich.text import Text
 from redqueen.agents.human import HumanAgent, HumanQuit
 from redqueen.agents.registry import agent_kinds, parse_agent
 from redqueen.cli import llm as llm_cli
+from redqueen.cli import serve as serve_cli
 from redqueen.cli.corewar import corewar_app
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.experiments.base import (
@@ -459,3 +460,5 @@ def report(
 # LLM players: the scripted test server and transcripts
 app.command("serve-scripted")(llm_cli.serve_scripted)
 app.command("show")(llm_cli.show)
+# the arena in a browser (the web extra, imported inside the command)
+app.command("serve")(serve_cli.serve)

@@ -127,8 +127,10 @@ class MatchResult:
         )
 
 
-class _Match:
-    """The bookkeeping shared by the sync and async loops."""
+class MatchInProgress:
+    """One match being played: its state, its agents and their random streams, the
+    invalid moves counted so far, and each seat's observations. The sync and async loops
+    (and the browser arena, which waits for a person between moves) drive it."""
 
     def __init__(self, game: Game, agents: Sequence[Agent], seed: int, on_invalid: str) -> None:
         n = game.num_players
@@ -292,7 +294,7 @@ def play_match(
     game: Game, agents: Sequence[Agent], seed: int = 0, *, on_invalid: OnInvalid = "random"
 ) -> MatchResult:
     """Play one match of ``game`` with ``agents[i]`` in seat ``i``."""
-    match = _Match(game, agents, seed, on_invalid)
+    match = MatchInProgress(game, agents, seed, on_invalid)
     state: State = match.state
     while not state.is_terminal():
         if state.current_player() == CHANCE:
@@ -315,7 +317,7 @@ async def aplay_match(
 ) -> MatchResult:
     """``play_match`` for agents that wait on I/O: at a simultaneous node every seat's
     ``aact`` runs concurrently. Same seed, same result as ``play_match``."""
-    match = _Match(game, agents, seed, on_invalid)
+    match = MatchInProgress(game, agents, seed, on_invalid)
     state: State = match.state
     while not state.is_terminal():
         if state.current_player() == CHANCE:

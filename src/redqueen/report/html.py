@@ -72,8 +72,8 @@ def write_report(run_dir: str | Path) -> Path:
         f" · seed {escape(str(config.get('seed', '')))}</p>",
         *failed_section(failed),
         "<h2>Standings</h2>",
-        _standings_table(table, elo),
-        _standings_notes(table, fit.basis),
+        standings_table(table, elo),
+        standings_notes(table, fit.basis),
         "<h2>Mean return with 95% interval</h2>",
         _bar_chart(table),
     ]
@@ -84,7 +84,7 @@ def write_report(run_dir: str | Path) -> Path:
             "(self-play on the diagonal: one value per match, its seats averaged); each "
             f"cell's tooltip gives its 95% interval ({escape(METHODS[payoffs.method])}) and "
             "the number of matches.</p>",
-            _heat_map(payoffs),
+            heat_map(payoffs),
         ]
     if (run_dir / DB_NAME).is_file():
         from redqueen.report.transcripts import llm_section
@@ -137,7 +137,8 @@ def _fmt(x: float, digits: int = 3) -> str:
     return "–" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.{digits}g}"
 
 
-def _standings_table(rows: list[Standing], elo: dict[str, EloRating]) -> str:
+def standings_table(rows: list[Standing], elo: dict[str, EloRating]) -> str:
+    """The standings as an HTML table: record, mean return with its interval, Elo."""
     pairwise = any(s.record.unit != "matches" for s in rows)
     wdl = ("pairwise wins", "pairwise draws", "pairwise losses") if pairwise else (
         "wins", "draws", "losses")  # fmt: skip
@@ -165,7 +166,7 @@ def _standings_table(rows: list[Standing], elo: dict[str, EloRating]) -> str:
     return head + "".join(body) + "</table>"
 
 
-def _standings_notes(rows: list[Standing], basis: str) -> str:
+def standings_notes(rows: list[Standing], basis: str) -> str:
     """The footnote that names every method the standings table uses."""
     method = next((s.returns.method for s in rows if s.returns.n), "student-t")
     unit = next((s.record.unit for s in rows), "matches")
@@ -248,7 +249,8 @@ def _bar_chart(rows: list[Standing]) -> str:
     return "".join(out)
 
 
-def _heat_map(p: PayoffMatrix) -> str:
+def heat_map(p: PayoffMatrix) -> str:
+    """The mean payoff of each row agent against each column agent, as an SVG heat map."""
     n = len(p.names)
     cell, label_w, top = 56, 200, 120
     width, height = label_w + n * cell + 120, top + n * cell + 10
