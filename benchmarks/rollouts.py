@@ -6,8 +6,10 @@ redqueen scalar engine driven by the same loop, and the redqueen batch engine.
 Pinned to one core (as the targets are stated per core). The sides are measured in
 alternating slices, and each figure is a median over slices, so load that drifts during the
 run weighs on every side alike. Prints a table, then one line of JSON with games/s and the
-ratios to pyspiel. Targets: batch >= 20x pyspiel and scalar >=
-0.5x pyspiel on each game.
+ratios to pyspiel, and to pgx (JAX) at the same batch size where pgx and jax are installed
+(they are not dependencies: ``pip install pgx jax`` for this benchmark; without them the
+pgx column is left out). Targets on each game: batch >= 50x pyspiel and >= 3x pgx, scalar
+>= 1x pyspiel.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import os
 
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
+# pgx's XLA on one thread, as every other side
+os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
@@ -93,6 +97,9 @@ def measure(game_id: str, seconds: float, batch: int, seed: int, rounds: int) ->
         return batch
 
     sides["batch"] = batch_one
+    pgx_one = _pgx_playouts(game_id, batch, seed)
+    if pgx_one is not None:
+        sides["pgx"] = pgx_one
     measured = _interleaved(sides, seconds, rounds)
     figures = {name: rate for name, (rate, _) in measured.items()}
     if "pyspiel" in figures:
@@ -101,7 +108,56 @@ def measure(game_id: str, seconds: float, batch: int, seed: int, rounds: int) ->
         for name in ("scalar", "batch"):
             ratios = [a / b for a, b in zip(measured[name][1], spiel, strict=True)]
             figures[f"{name}_ratio"] = float(np.median(ratios))
+    if "pgx" in measured:
+        ratios = [a / b for a, b in zip(measured["batch"][1], measured["pgx"][1], strict=True)]
+        figures["batch_over_pgx"] = float(np.median(ratios))
     return figures
+
+
+PGX_IDS = {
+    "tic_tac_toe": "tic_tac_toe",
+    "connect_four": "connect_four",
+    "kuhn_poker": "kuhn_poker",
+    "leduc_poker": "leduc_holdem",
+}
+
+
+def _pgx_playouts(game_id: str, batch: int, seed: int) -> Callable[[], int] | None:
+    """``batch`` uniform-random playouts at once in pgx (JAX), the whole playout one
+    compiled ``while_loop``; None where pgx or jax is not installed (they are installed
+    for this benchmark only: ``pip install pgx jax``)."""
+    if game_id not in PGX_IDS:
+        return None
+    try:
+        import jax
+        import jax.numpy as jnp
+        import pgx
+    except ImportError:
+        return None
+    env = pgx.make(PGX_IDS[game_id])  # type: ignore[arg-type]
+    init, step = jax.vmap(env.init), jax.vmap(env.step)
+
+    def body(carry: Any) -> Any:
+        state, key = carry
+        key, sub = jax.random.split(key)
+        logits = jnp.where(state.legal_action_mask, 0.0, -jnp.inf)
+        action = jax.random.categorical(sub, logits, axis=-1)
+        return step(state, action), key
+
+    @jax.jit
+    def playouts(key: Any) -> Any:
+        key, sub = jax.random.split(key)
+        state = init(jax.random.split(sub, batch))
+        state, _ = jax.lax.while_loop(lambda c: ~c[0].terminated.all(), body, (state, key))
+        return state.rewards
+
+    keys = iter(jax.random.split(jax.random.PRNGKey(seed), 1_000_000))
+
+    def pgx_one() -> int:
+        playouts(next(keys)).block_until_ready()
+        return batch
+
+    return pgx_one
 
 
 def main() -> None:
@@ -117,15 +173,17 @@ def main() -> None:
         os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
 
     results: dict[str, dict[str, float]] = {}
-    header = f"{'game':<14}{'pyspiel/s':>12}{'scalar/s':>12}{'batch/s':>14}{'scalar x':>10}"
-    print(header + f"{'batch x':>10}")
+    header = f"{'game':<14}{'pyspiel/s':>12}{'scalar/s':>12}{'batch/s':>14}{'pgx/s':>14}"
+    print(header + f"{'scalar x':>10}{'batch x':>10}{'/pgx':>8}")
     for game_id in args.games.split(","):
         f = measure(game_id, args.seconds, args.batch, args.seed, args.rounds)
         results[game_id] = {k: round(v, 3) for k, v in f.items()}
         print(
             f"{game_id:<14}{f.get('pyspiel', float('nan')):>12,.0f}{f['scalar']:>12,.0f}"
-            f"{f['batch']:>14,.0f}{f.get('scalar_ratio', float('nan')):>10.2f}"
+            f"{f['batch']:>14,.0f}{f.get('pgx', float('nan')):>14,.0f}"
+            f"{f.get('scalar_ratio', float('nan')):>10.2f}"
             f"{f.get('batch_ratio', float('nan')):>10.1f}"
+            f"{f.get('batch_over_pgx', float('nan')):>8.1f}"
         )
     line = {
         "benchmark": "rollouts",
