@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 from pathlib import Path
 
@@ -21,9 +22,13 @@ def warriors_dir() -> Path:
 def pmars() -> Pmars:
     """pMARS built from Debian's source package into ~/.cache/redqueen/pmars (or
     $REDQUEEN_PMARS_CACHE); the agreement tests are skipped when that is impossible."""
-    cache = os.environ.get("REDQUEEN_PMARS_CACHE")
+    cache = Path(os.environ.get("REDQUEEN_PMARS_CACHE") or default_cache())
     try:
-        return build_pmars(Path(cache) if cache else default_cache(), timeout=60)
+        cache.mkdir(parents=True, exist_ok=True)
+        # test workers run in parallel (pytest-xdist): one builds, the others wait for it
+        with open(cache / ".build.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            return build_pmars(cache, timeout=60)
     except (PmarsUnavailable, OSError, TimeoutError) as e:
         pytest.skip(f"pMARS reference could not be built here: {e}")
     except Exception as e:  # subprocess timeouts and the like
