@@ -277,6 +277,46 @@ class MatchInProgress:
         )
 
 
+def _play_classic_strategies(match: MatchInProgress) -> bool:
+    """The fast path of a repeated 2x2 game with a fixed number of rounds and no noise
+    between two classic strategies (:class:`~redqueen.agents.strategies.Strategy`, whose
+    ``act`` is the base class's): each round asks both strategies for their moves
+    directly, with the executed histories and each seat's own stream, exactly as their
+    ``act`` does from an observation, and applies the joint move to the state. No
+    observation, text view or legality check is built (a strategy's move is always
+    0 or 1), so the match is several times quicker and its result is the same. Returns
+    False, having done nothing, where the path does not apply."""
+    from redqueen.agents.strategies.base import MatchInfo, Strategy, _Seat
+    from redqueen.games.repeated import RepeatedGame
+
+    game = match.game
+    if (
+        not isinstance(game, RepeatedGame)
+        or game.noise > 0
+        or game.continuation is not None
+        or not all(isinstance(a, Strategy) and type(a).act is Strategy.act for a in match.agents)
+    ):
+        return False
+    first, second = (
+        agent.fresh(MatchInfo.of(game, seat))  # type: ignore[attr-defined]
+        for seat, agent in enumerate(match.agents)
+    )
+    rng0, rng1 = match.seat_rngs
+    mine: list[int] = []
+    theirs: list[int] = []
+    # each agent keeps its seat's player and histories, as its act would
+    match.agents[0]._seats[0] = _Seat(first, mine, theirs)  # type: ignore[attr-defined]
+    match.agents[1]._seats[1] = _Seat(second, theirs, mine)  # type: ignore[attr-defined]
+    state = match.state
+    while not state.is_terminal():
+        a = first.decide(mine, theirs, rng0)
+        b = second.decide(theirs, mine, rng1)
+        state.apply_joint_action((a, b))
+        mine.append(a)
+        theirs.append(b)
+    return True
+
+
 def replay(game: Game, trajectory: Sequence[Step]) -> State:
     """The state reached by applying ``trajectory`` (e.g. ``MatchResult.trajectory``)."""
     state = game.new_initial_state()
@@ -295,6 +335,8 @@ def play_match(
 ) -> MatchResult:
     """Play one match of ``game`` with ``agents[i]`` in seat ``i``."""
     match = MatchInProgress(game, agents, seed, on_invalid)
+    if _play_classic_strategies(match):
+        return match.result()
     state: State = match.state
     while not state.is_terminal():
         if state.current_player() == CHANCE:
