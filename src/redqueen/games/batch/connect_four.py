@@ -46,6 +46,9 @@ class ConnectFourBatch(BitboardBatch):
         self._gate = np.int64(1) << (col * height + rows - 1)  # a column's top cell
         self._full = int(np.bitwise_or.reduce(self._column_masks))
         self._shifts = (1, height, height - 1, height + 1)
+        self._line_table = np.zeros(0, dtype=np.bool_)
+        self._line_shifts = np.array(self._shifts, dtype=np.int64)
+        self._line_length = x_in_row
         self.reset()
 
     def _placed(self, actions: NDArray[np.int64], occupied: NDArray[np.int64]) -> NDArray[np.int64]:

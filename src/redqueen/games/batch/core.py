@@ -7,6 +7,13 @@ same action sequences through both). Chance is explicit here too: a game whose
 test drive both engines with the same sequence. ``random_playouts`` samples those
 outcomes (and uniform legal actions) from a Generator.
 
+``random_playouts`` is the hot loop of Monte Carlo evaluation and of the rollout
+benchmark, so an engine may give it a compiled step: ``_step_random(u)`` draws each
+play's action from one uniform number exactly as :func:`sample_actions` does, and steps,
+in one numba kernel over the batch instead of a dozen NumPy passes. The draws, the
+results and the engine's state afterwards are the NumPy path's, bit for bit (tests
+compare the two); only the speed differs.
+
 Action ids are the scalar game's ids; masks have ``num_actions`` columns, enough for both
 the players' actions and the chance outcomes.
 """
@@ -75,13 +82,26 @@ class BatchGame(ABC):
             legal = np.flatnonzero(mask[i]).tolist()
             raise ValueError(f"illegal action {int(a[i])} in play {i}; legal there: {legal}")
 
+    def _step_random(self, u: NDArray[np.float64]) -> bool:
+        """Step every play with the action :func:`sample_actions` draws from the uniform
+        numbers ``u`` (one per play); return whether every play is now over. Engines with
+        a compiled kernel override this with one that gives the same results."""
+        self.step(actions_from_uniforms(self, u))
+        return bool(self.done.all())
+
 
 def sample_actions(engine: BatchGame, rng: np.random.Generator) -> NDArray[np.int64]:
-    """One action per play: a chance outcome by its probability, else uniform over legal.
+    """One action per play: a chance outcome by its probability, else uniform over legal."""
+    return actions_from_uniforms(engine, rng.random(engine.batch_size))
+
+
+def actions_from_uniforms(engine: BatchGame, u: NDArray[np.float64]) -> NDArray[np.int64]:
+    """The actions :func:`sample_actions` draws from the uniform numbers ``u`` in [0, 1).
 
     Inverse-CDF sampling with the running sum kept one column at a time: masks are
     narrow (a handful of actions) and batches wide, so this beats ``np.cumsum`` on the
-    (B, A) array several times over."""
+    (B, A) array several times over. The compiled kernels repeat these float operations
+    in the same order, so they pick the same actions."""
     mask = engine.legal_mask()
     chance = engine.current_player() == CHANCE
     weights: NDArray[np.float64]
@@ -95,16 +115,18 @@ def sample_actions(engine: BatchGame, rng: np.random.Generator) -> NDArray[np.in
     for column in columns:
         running = running + column
         sums.append(running)
-    u = rng.random(engine.batch_size) * running
+    threshold = u * running
     actions = np.zeros(engine.batch_size, dtype=np.int64)
     for partial in sums:
-        actions += partial <= u
+        actions += partial <= threshold
     return np.minimum(actions, engine.num_actions - 1)
 
 
 def random_playouts(engine: BatchGame, rng: np.random.Generator) -> NDArray[np.float64]:
     """Reset ``engine``, play every game to the end at random; return (B, players) returns."""
     engine.reset()
-    while not engine.done.all():
-        engine.step(sample_actions(engine, rng))
+    u = np.empty(engine.batch_size)  # refilled in place: the same draws as rng.random(B)
+    over = bool(engine.done.all())
+    while not over:
+        over = engine._step_random(rng.random(out=u))
     return engine.returns()

@@ -6,6 +6,11 @@ the layout the sampler reads fastest), the chance probabilities, the next state 
 action, where a dealt card is written, and the stake at a fold or a showdown. A step is
 then a handful of gathers over the batch; only the showdown, which compares the cards
 kept per play, differs between games.
+
+Random playouts take a compiled path: one numba kernel walks the same tables, sampling
+and applying every play's action per step (the same draws and the same state as
+``step`` after ``sample_actions``), with the running sums of the sampling weights read
+from one more table instead of added up per play.
 """
 
 from __future__ import annotations
@@ -16,7 +21,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from redqueen.games.batch.core import BatchGame
-from redqueen.games.core import TERMINAL
+from redqueen.games.core import CHANCE, TERMINAL
+
+_KERNEL: Any = None
 
 
 class TablePokerBatch(BatchGame):
@@ -43,6 +50,7 @@ class TablePokerBatch(BatchGame):
         self._stake: NDArray[np.float64] = t["showdown_stake"]
         self._rows = np.arange(batch_size)
         self._slot_start = t["slot"] * batch_size  # where each state's dealt card is written
+        self._cumulative = _cumulative_weights(self._player_table, self._mask_t, self._chance_scale)
         self.reset()
 
     def reset(self) -> None:
@@ -106,6 +114,21 @@ class TablePokerBatch(BatchGame):
         self._state = after
         self._forget()
 
+    def _step_random(self, u: NDArray[np.float64]) -> bool:
+        live: int = _kernel()(
+            u,
+            self._state,
+            self._cards,
+            self._player_table,
+            self._next,
+            self._cumulative,
+            self._slot_start,
+        )
+        self._forget()
+        if live < 0:  # cannot happen: a draw below the total weight picks a legal action
+            raise RuntimeError("the compiled random step drew an illegal action")
+        return live == 0
+
     def _showdown_sign(self, card_rows: list[NDArray[np.int64]]) -> NDArray[np.int64]:
         """+1 where player 0's hand wins the showdown, -1 where player 1's, 0 for a tie."""
         raise NotImplementedError
@@ -114,7 +137,62 @@ class TablePokerBatch(BatchGame):
         b = self.batch_size
         rows = [self._cards[k * b : (k + 1) * b] for k in range(self.card_slots)]
         state = self._state
-        r0 = np.take(self._fold_return0, state) + np.take(self._stake, state) * (
-            self._showdown_sign(rows)
-        )
-        return np.stack([r0, -r0], axis=1)
+        r0 = np.take(self._stake, state)
+        r0 *= self._showdown_sign(rows)
+        r0 += np.take(self._fold_return0, state)  # fold + stake * sign, in place
+        out = np.empty((b, 2))
+        out[:, 0] = r0
+        np.negative(r0, out=out[:, 1])
+        return out
+
+
+def _cumulative_weights(
+    player: NDArray[np.int64], mask_t: NDArray[np.bool_], chance_scale: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """(states, actions): per state, the running sums of the sampling weights over the
+    actions, added in the order and with the values ``actions_from_uniforms`` uses (the
+    chance probability at a chance state, 1 for a legal action), so that a kernel reading
+    them draws the same actions."""
+    weights = np.where((player == CHANCE)[None, :], mask_t * chance_scale[None, :], mask_t)
+    running = np.zeros(len(player))
+    columns = []
+    for column in weights:
+        running = running + column
+        columns.append(running)
+    return np.ascontiguousarray(np.stack(columns, axis=1))
+
+
+def _kernel() -> Any:
+    """The numba-compiled random step (compiled on first use, cached on disk)."""
+    global _KERNEL
+    if _KERNEL is None:
+        import numba
+
+        _KERNEL = numba.njit(cache=True, nogil=True)(_random_step)
+    return _KERNEL
+
+
+def _random_step(
+    u: Any, state: Any, cards: Any, player_table: Any, nxt: Any, cumulative: Any, slot_start: Any
+) -> int:
+    """Sample (as ``actions_from_uniforms``) and apply one action in every play, in place;
+    return how many plays go on, or -1 if an action drawn was illegal. A finished play
+    has all-zero weights, so it draws the last action id, which leaves its state as it
+    is and is written to its scratch card slot, as under ``step``."""
+    num_actions = cumulative.shape[1]
+    last = num_actions - 1
+    live = 0
+    legal = True
+    for i in range(u.shape[0]):
+        s = state[i]
+        threshold = u[i] * cumulative[s, last]
+        a = 0
+        for j in range(num_actions):
+            a += cumulative[s, j] <= threshold
+        a = min(a, last)
+        after = nxt[s * num_actions + a]
+        legal &= after >= 0
+        cards[slot_start[s] + i] = a
+        state[i] = after
+        live += player_table[after] != TERMINAL
+    return live if legal else -1

@@ -31,6 +31,11 @@ class TicTacToeBatch(BitboardBatch):
     num_actions = NUM_CELLS
     _gate = _CELL_BITS
     _full = _FULL
+    _bottom = _CELL_BITS
+    _column_masks = _CELL_BITS
+    _line_table = _HAS_LINE
+    _line_shifts = np.zeros(0, dtype=np.int64)
+    _line_length = 3
 
     def __init__(self, batch_size: int) -> None:
         super().__init__(batch_size)
