@@ -3,6 +3,8 @@ invariants."""
 
 from __future__ import annotations
 
+import hashlib
+
 import numpy as np
 import pytest
 
@@ -12,6 +14,7 @@ from redqueen.games.batch.populations import (
     DonorPopulation,
     ImageScorePopulation,
     MemoryOnePopulation,
+    _search_right,
     donor_generation,
     donor_generation_scalar,
     image_score_generation,
@@ -138,3 +141,170 @@ def test_image_scoring_discriminators_take_over() -> None:
     rec = [pop.step(g) for g in range(12)]
     assert sum(rec[-1].shares[:6]) > 0.8  # k = -5..0
     assert rec[-1].cooperation > 0.9 > rec[0].cooperation
+
+
+# ---- the compiled kernels give the array formulation's results, bit for bit ---------------
+#
+# The engines' documented semantics, written as whole-array NumPy operations: the compiled
+# kernels must reproduce them exactly (same floats, same reputations, same draws).
+
+
+PD_PAYOFFS = np.array([[3.0, 0.0], [5.0, 1.0]])
+
+
+def _ipd_arrays(types, t, rng, rounds, noise, pay=PD_PAYOFFS):
+    t = np.asarray(t, dtype=np.float32)
+    n = len(types)
+    order = rng.permutation(n)
+    a, b = order[0::2], order[1::2]
+    ta, tb = types[a], types[b]
+    score_a, score_b = np.zeros(n // 2), np.zeros(n // 2)
+    coop = 0
+    state_a = np.zeros(n // 2, dtype=np.int64)
+    state_b = np.zeros(n // 2, dtype=np.int64)
+    for _ in range(rounds):
+        u = rng.random(n, dtype=np.float32)
+        ma = (u[: n // 2] >= t[ta, state_a]).astype(np.int64)
+        mb = (u[n // 2 :] >= t[tb, state_b]).astype(np.int64)
+        if noise > 0.0:
+            f = rng.random(n, dtype=np.float32) < noise
+            ma ^= f[: n // 2]
+            mb ^= f[n // 2 :]
+        score_a += pay[ma, mb]
+        score_b += pay[mb, ma]
+        coop += int(n - ma.sum() - mb.sum())
+        state_a, state_b = 1 + 2 * ma + mb, 1 + 2 * mb + ma
+    out = np.empty(n)
+    out[a], out[b] = score_a / rounds, score_b / rounds
+    return out, coop / (n * rounds)
+
+
+def _cycle(rng, n):
+    order = rng.permutation(n)
+    recipient = np.empty(n, dtype=np.int64)
+    recipient[order] = np.roll(order, -1)
+    return recipient
+
+
+def _donor_arrays(types, rep, rng, rounds, b, c, norm, e1, e2):
+    rule = np.asarray(NORMS[norm], dtype=np.int8)
+    payoff = np.zeros(len(types))
+    gave_total = 0
+    for _ in range(rounds):
+        recipient = _cycle(rng, len(types))
+        good = rep[recipient]
+        intend = (types == 0) | ((types == 2) & (good == 1))
+        gave = intend & (rng.random(len(types), dtype=np.float32) >= e1)
+        payoff -= c * gave
+        payoff[recipient[gave]] += b
+        wrong = rng.random(len(types), dtype=np.float32) < e2
+        rep = (rule[gave.astype(np.int64), good] ^ wrong).astype(np.int8)
+        gave_total += int(gave.sum())
+    return payoff / rounds, gave_total / (len(types) * rounds), rep
+
+
+def _image_arrays(thresholds, img, rng, rounds, b, c, e1):
+    payoff = np.zeros(len(thresholds))
+    gave_total = 0
+    for _ in range(rounds):
+        recipient = _cycle(rng, len(thresholds))
+        gave = (img[recipient] >= thresholds) & (
+            rng.random(len(thresholds), dtype=np.float32) >= e1
+        )
+        payoff -= c * gave
+        payoff[recipient[gave]] += b
+        img = np.clip(img + np.where(gave, 1, -1), -5, 5)
+        gave_total += int(gave.sum())
+    return payoff / rounds, gave_total / (len(thresholds) * rounds), img
+
+
+@pytest.mark.parametrize("n", [2, 6, 1000])
+@pytest.mark.parametrize("noise", [0.0, 0.7])  # float32(0.7) < 0.7: thresholds round as in NumPy
+def test_ipd_kernel_is_bit_identical(n: int, noise: float) -> None:
+    for seed in range(3):
+        types = np.random.default_rng(seed).integers(0, len(TABLE), size=n)
+        fast = ipd_generation(types, TABLE, np.random.default_rng(seed), rounds=9, noise=noise)
+        ref = _ipd_arrays(types, TABLE, np.random.default_rng(seed), rounds=9, noise=noise)
+        assert np.array_equal(fast[0], ref[0]) and fast[1] == ref[1]
+
+
+@pytest.mark.parametrize("n", [1, 3, 1000])
+@pytest.mark.parametrize("norm", sorted(NORMS))
+def test_donor_kernel_is_bit_identical(n: int, norm: str) -> None:
+    for seed in range(2):
+        rng = np.random.default_rng(seed)
+        types = rng.integers(0, 3, size=n)
+        rep = rng.integers(0, 2, size=n).astype(np.int8)
+        args = (9, 3.1, 0.7, norm, 0.7, 0.05)  # rounds, b, c, norm, errors
+        fast = donor_generation(types, rep, np.random.default_rng(seed + 10), *args)
+        ref = _donor_arrays(types, rep, np.random.default_rng(seed + 10), *args)
+        assert np.array_equal(fast[0], ref[0]) and fast[1] == ref[1]
+        assert np.array_equal(fast[2], ref[2]) and fast[2].dtype == np.int8
+
+
+@pytest.mark.parametrize("n", [1, 3, 1000])
+def test_image_kernel_is_bit_identical(n: int) -> None:
+    for seed in range(3):
+        rng = np.random.default_rng(seed)
+        thresholds = rng.integers(-9, 10, size=n)  # beyond -5..6 they act as -5 and 6
+        images = rng.integers(-5, 6, size=n)
+        args = (9, 1.0, 0.1, 0.3)  # rounds, b, c, execution error
+        fast = image_score_generation(thresholds, images, np.random.default_rng(seed), *args)
+        ref = _image_arrays(thresholds, images, np.random.default_rng(seed), *args)
+        assert np.array_equal(fast[0], ref[0]) and fast[1] == ref[1]
+        assert np.array_equal(fast[2], ref[2]) and fast[2].dtype == np.int64
+
+
+def test_parent_lookup_equals_searchsorted() -> None:
+    """Ties, flat runs (zero fitness), queries on entries and on bucket edges, NaN."""
+    rng = np.random.default_rng(3)
+    fit = np.exp(-rng.integers(0, 4, size=5000) * 300.0)  # many exact zeros
+    cum = np.cumsum(fit)
+    queries = np.concatenate(
+        [
+            rng.random(20_000) * cum[-1],
+            cum,
+            np.arange(0, 1251) * (cum[-1] / 1250),  # the guide's bucket edges
+            [0.0, -1.0, cum[-1], np.nextafter(cum[-1], np.inf), np.inf, -np.inf, np.nan],
+        ]
+    )
+    got = _search_right(cum, queries)
+    assert np.array_equal(got, np.searchsorted(cum, queries, side="right"))
+    assert _search_right(np.zeros(0), np.array([1.0])).tolist() == [0]
+
+
+# Digests of (final types, last cooperation, last mean payoff) after 4 generations of
+# 2000 agents (seed 3), as the array formulation above with NumPy's searchsorted gives them.
+POPULATION_DIGESTS = {
+    "MemoryOnePopulation": ("c383c8ebc5ba93a1", 0.2507, 1.643),
+    "DonorPopulation": ("bc645392cb9e9d2d", 0.32245, 0.6449),
+    "ImageScorePopulation": ("e32f91f9899a4435", 0.8099, 0.7289100000000001),
+}
+
+
+@pytest.mark.parametrize("name", sorted(POPULATION_DIGESTS))
+def test_population_trajectories_are_unchanged(name: str) -> None:
+    cls = {
+        "MemoryOnePopulation": lambda: MemoryOnePopulation(TABLE, size=2000, seed=3),
+        "DonorPopulation": lambda: DonorPopulation(size=2000, seed=3),
+        "ImageScorePopulation": lambda: ImageScorePopulation(size=2000, seed=3),
+    }[name]
+    pop = cls()
+    last = [pop.step(g) for g in range(4)][-1]
+    types = np.ascontiguousarray(pop.types)
+    digest = hashlib.sha256(str(types.dtype).encode() + types.tobytes()).hexdigest()[:16]
+    assert (digest, last.cooperation, last.mean_payoff) == POPULATION_DIGESTS[name]
+
+
+def test_kernels_reject_out_of_range_inputs() -> None:
+    rng = np.random.default_rng(0)
+    with pytest.raises(InvalidParameterError, match="rows of the strategy table"):
+        ipd_generation(np.array([0, len(TABLE)]), TABLE, rng)
+    with pytest.raises(InvalidParameterError, match="2 x 2"):
+        ipd_generation(np.array([0, 1]), TABLE, rng, payoffs=[1.0, 2.0])
+    with pytest.raises(InvalidParameterError, match="reputations"):
+        donor_generation(np.array([0, 2]), np.array([1, 2], dtype=np.int8), rng)
+    with pytest.raises(InvalidParameterError, match="images"):
+        image_score_generation(np.array([0, 1]), np.array([0, 6]), rng)
+    with pytest.raises(InvalidParameterError, match="integers"):
+        image_score_generation(np.array([0.5, 1.0]), np.array([0, 1]), rng)

@@ -37,11 +37,33 @@ mutated to a uniformly random type with probability ``mutation``.
 Randomness comes from one Generator in a fixed order of array draws (float32), so a
 small population can be replayed agent by agent with the same draws (the scalar
 references :func:`ipd_generation_scalar` and :func:`donor_generation_scalar`).
+
+**How it is computed.** NumPy draws every random array (one permutation and one or two
+float32 arrays per round, compared with the probabilities in NumPy so that thresholds
+round as NumPy rounds them); the arithmetic of a round (table lookups, payoffs,
+reputation updates) runs in numba kernels compiled on first use and cached on disk.
+Every agent's payoff receives the same floating-point operations in the same order as
+in the whole-array formulation, so the results are bit for bit those of plain NumPy for
+the same draws. The donor-game kernels pack each agent into one byte, gather the bytes
+into cycle order, decide every gift from the neighbours there, scatter the outcomes back
+and apply them: passes that each touch memory in order or one byte at one random place
+per agent, which is what a million agents' random cycle costs most.
+Parent selection looks each draw up in the cumulative fitness with a guide table (Chen &
+Asau 1974, "On generating random variates from an empirical distribution", AIIE
+Transactions 6; Devroye 1986, *Non-Uniform Random Variate Generation*, III.2.4): a
+bucket per few agents points to the first index its interval can hold, and a short
+search inside the bucket gives exactly ``np.searchsorted(..., side="right")`` without
+its cache misses. The generator's calls are sequential and bound the speed (at a million
+agents the ten permutations of a donor-game generation take most of its time); the
+kernels run on one thread, because on two shared cores neither splitting a round over
+threads nor drawing the next round on a helper thread measured faster.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -108,35 +130,65 @@ def ipd_generation(
     """One generation of random pairs (an even number of agents): each agent's mean
     payoff per round, and the share of cooperative moves."""
     t = _strategy_table(table)
+    types = np.asarray(types)
     n = len(types)
     if n % 2:
         raise InvalidParameterError(f"the number of agents must be even; got {n}")
+    if n and (types.min() < 0 or types.max() >= len(t)):
+        raise InvalidParameterError(f"types index the {len(t)} rows of the strategy table")
     pay = np.asarray(payoffs, dtype=np.float64)
+    if pay.shape != (2, 2):
+        raise InvalidParameterError(f"payoffs are a 2 x 2 table; got shape {pay.shape}")
+    kernel = _kernels().ipd_round
     order = rng.permutation(n)
     a, b = order[0::2], order[1::2]
-    ta, tb = types[a], types[b]
+    ta, tb = types[a].astype(np.int64), types[b].astype(np.int64)
     score_a = np.zeros(n // 2)
     score_b = np.zeros(n // 2)
     coop = 0
     state_a = np.zeros(n // 2, dtype=np.int64)  # 0: first round; 1 + 2m + o afterwards
     state_b = np.zeros(n // 2, dtype=np.int64)
+    no_flip = np.zeros(0, dtype=np.bool_)
     for _ in range(rounds):
         u = rng.random(n, dtype=np.float32)
-        ma = (u[: n // 2] >= t[ta, state_a]).astype(np.int64)
-        mb = (u[n // 2 :] >= t[tb, state_b]).astype(np.int64)
-        if noise > 0.0:
-            f = rng.random(n, dtype=np.float32) < noise
-            ma ^= f[: n // 2]
-            mb ^= f[n // 2 :]
-        score_a += pay[ma, mb]
-        score_b += pay[mb, ma]
-        coop += int(n - ma.sum() - mb.sum())
-        state_a = 1 + 2 * ma + mb
-        state_b = 1 + 2 * mb + ma
+        flip = rng.random(n, dtype=np.float32) < noise if noise > 0.0 else no_flip
+        coop += int(kernel(t, ta, tb, state_a, state_b, u, flip, pay, score_a, score_b))
     out = np.empty(n)
     out[a] = score_a / rounds
     out[b] = score_b / rounds
     return out, coop / (n * rounds)
+
+
+def _ipd_round(
+    table: Any,
+    ta: Any,
+    tb: Any,
+    state_a: Any,
+    state_b: Any,
+    u: Any,
+    flip: Any,
+    pay: Any,
+    score_a: Any,
+    score_b: Any,
+) -> int:
+    """One round of every pair (pair k: agents a[k], b[k]; draws u[k], u[half + k]):
+    adds the stage payoffs, moves each side to its next state, returns the number of
+    cooperative moves."""
+    half = ta.shape[0]
+    noisy = flip.shape[0] > 0
+    coop = 0
+    for k in range(half):
+        ma = 1 if u[k] >= table[ta[k], state_a[k]] else 0
+        mb = 1 if u[half + k] >= table[tb[k], state_b[k]] else 0
+        if noisy:
+            ma ^= 1 if flip[k] else 0
+            mb ^= 1 if flip[half + k] else 0
+        score_a[k] += pay[ma, mb]
+        score_b[k] += pay[mb, ma]
+        coop += 2 - ma - mb
+        state_a[k] = 1 + 2 * ma + mb
+        state_b[k] = 1 + 2 * mb + ma
+    return coop
 
 
 def ipd_generation_scalar(
@@ -185,13 +237,69 @@ def select(
     fit = np.exp(beta * (payoff - payoff.max()))
     cum = np.cumsum(fit)
     u = rng.random(len(types)) * cum[-1]
-    parents = np.minimum(np.searchsorted(cum, u, side="right"), len(types) - 1)
+    parents = np.minimum(_search_right(cum, u), len(types) - 1)
     out = types[parents]
     if mutation > 0.0:
         mutate = rng.random(len(types)) < mutation
         out = out.copy()
         out[mutate] = rng.integers(0, k, size=int(mutate.sum()))
     return out
+
+
+def _search_right(cum: FloatArray, x: FloatArray) -> IntArray:
+    """``np.searchsorted(cum, x, side="right")`` for a non-decreasing ``cum``, through
+    a guide table."""
+    cum = np.ascontiguousarray(cum, dtype=np.float64)
+    x = np.ascontiguousarray(x, dtype=np.float64)
+    out = np.empty(len(x), dtype=np.int64)
+    if len(cum) == 0:
+        out[:] = 0
+        return out
+    buckets = max(1, len(cum) // _GUIDE_SPAN)
+    _kernels().search_right(cum, x, np.empty(buckets + 1, dtype=np.int32), out)
+    return out
+
+
+_GUIDE_SPAN = 4
+"""Entries of the cumulative fitness per guide bucket, on average."""
+
+
+def _search_right_kernel(cum: Any, x: Any, guide: Any, out: Any) -> None:
+    """Fills ``out[i]`` with the number of entries of ``cum`` that are ``<= x[i]``.
+
+    ``guide[b]`` counts the entries ``<= b * width``; a query whose value lies between
+    the edges of its bucket ``b`` searches only ``guide[b]..guide[b + 1]``, any other
+    (rounding at an edge) the whole array: by halving down to a few entries, then
+    counting those ``<= x[i]``."""
+    n = cum.shape[0]
+    buckets = guide.shape[0] - 1
+    width = cum[n - 1] / buckets
+    j = 0
+    for b in range(buckets + 1):
+        edge = b * width
+        while j < n and cum[j] <= edge:
+            j += 1
+        guide[b] = j
+    for i in range(x.shape[0]):
+        v = x[i]
+        lo, hi = 0, n
+        q = v / width
+        if v != v:  # NaN sorts after every number, as in NumPy
+            lo = n
+        elif q >= 0.0 and q < buckets:
+            b = int(q)
+            if b * width <= v and v <= (b + 1) * width:
+                lo, hi = guide[b], guide[b + 1]
+        while hi - lo > 16:
+            mid = (lo + hi) >> 1
+            if cum[mid] <= v:
+                lo = mid + 1
+            else:
+                hi = mid
+        count = lo
+        for m in range(lo, hi):
+            count += cum[m] <= v
+        out[i] = count
 
 
 # ---- the donor game ----------------------------------------------------------------------
@@ -217,26 +325,74 @@ def donor_generation(
     """One generation of the donor game: each agent's mean payoff per round, the share
     of donations made, and the reputations at the end (1 good, 0 bad)."""
     rule = _norm(norm)
+    types = np.asarray(types)
     n = len(types)
+    rep = np.asarray(reputation).astype(np.int8)
+    if rep.shape != (n,) or (n and (rep.min() < 0 or rep.max() > 1)):
+        raise InvalidParameterError("reputations are one 0 (bad) or 1 (good) per agent")
+    kernels = _kernels()
+    helps = np.where(types == ALLC, _HELPS_GOOD | _HELPS_BAD, 0).astype(np.uint8)
+    helps[types == DISC] = _HELPS_GOOD
     payoff = np.zeros(n)
-    rep = reputation.astype(np.int8).copy()
+    packed = np.empty(n, dtype=np.uint8)
     gave_total = 0
     for _ in range(rounds):
         order = rng.permutation(n)
-        recipient = np.empty(n, dtype=np.int64)
-        recipient[order] = np.roll(order, -1)
-        good = rep[recipient]
-        intend = (types == ALLC) | ((types == DISC) & (good == 1))
-        gave = intend & (rng.random(n, dtype=np.float32) >= execution_error)
-        payoff -= cost * gave
-        # every agent receives from exactly one donor per round (a random cycle), so a
-        # plain fancy-index add is exact
-        payoff[recipient[gave]] += benefit
-        new = rule[gave.astype(np.int64), good]
+        succeed = rng.random(n, dtype=np.float32) >= execution_error
         wrong = rng.random(n, dtype=np.float32) < assessment_error
-        rep = (new ^ wrong).astype(np.int8)
-        gave_total += int(gave.sum())
+        kernels.donor_pack(helps, succeed, wrong, rep, packed)
+        rep = np.empty(n, dtype=np.int8)
+        gave_total += int(kernels.donor_round(order, packed, rule, cost, benefit, payoff, rep))
     return payoff / rounds, gave_total / (n * rounds), rep
+
+
+# One byte per agent and round for the donor-game kernel: the gifts it makes (intended
+# and not failed), the assessment error on its action, and its current reputation.
+_HELPS_GOOD, _HELPS_BAD, _WRONG, _GOOD = 1, 2, 4, 8
+
+
+def _donor_pack(helps: Any, succeed: Any, wrong: Any, rep: Any, packed: Any) -> None:
+    for i in range(helps.shape[0]):
+        packed[i] = (
+            (helps[i] if succeed[i] else 0)
+            | (_WRONG if wrong[i] else 0)
+            | (_GOOD if rep[i] == 1 else 0)
+        )
+
+
+def _donor_round(
+    order: Any, packed: Any, rule: Any, cost: float, benefit: float, payoff: Any, new_rep: Any
+) -> int:
+    """One round of the donor game on the cycle ``order`` (``order[k]`` gives to
+    ``order[k + 1]``), in four passes that each read or write at most one byte at a
+    random place per agent: the agents' bytes gathered into cycle order; each
+    position's gift made, gift received and new reputation, read from its neighbours;
+    those outcomes scattered back to agent order; and applied in order: an agent's
+    payoff first pays its own gift's cost, then gains its donor's benefit. Returns the
+    number of gifts."""
+    n = order.shape[0]
+    seat = np.empty(n, dtype=np.uint8)
+    for k in range(n):
+        seat[k] = packed[order[k]]
+    outcome = np.empty(n, dtype=np.uint8)  # gave | got << 1 | new reputation << 2
+    gifts = 0
+    for k in range(n):
+        me = seat[k]
+        good = 1 if seat[k + 1 if k + 1 < n else 0] & _GOOD else 0
+        donor = seat[k - 1 if k > 0 else n - 1]
+        gave = 1 if me & (_HELPS_GOOD if good else _HELPS_BAD) else 0
+        got = 1 if donor & (_HELPS_GOOD if me & _GOOD else _HELPS_BAD) else 0
+        new = rule[gave, good] ^ (1 if me & _WRONG else 0)
+        outcome[k] = gave | got << 1 | new << 2
+        gifts += gave
+    for k in range(n):
+        seat[order[k]] = outcome[k]  # now in agent order
+    for i in range(n):
+        o = seat[i]
+        p = payoff[i] - cost * (o & 1)
+        payoff[i] = p + benefit if o & 2 else p
+        new_rep[i] = o >> 2
+    return gifts
 
 
 def donor_generation_scalar(
@@ -296,21 +452,64 @@ def image_score_generation(
 ) -> tuple[FloatArray, float, IntArray]:
     """One generation of the donor game with graded image scores: each agent's mean
     payoff per round, the share of donations made, and the images at the end."""
-    n = len(thresholds)
+    k = np.asarray(thresholds)
+    if k.dtype.kind not in "iu":
+        raise InvalidParameterError(f"thresholds are integers; got dtype {k.dtype}")
+    n = len(k)
+    img = np.asarray(images).astype(np.int8)
+    if img.shape != (n,) or (n and (img.min() < IMAGE_MIN or img.max() > IMAGE_MAX)):
+        raise InvalidParameterError(
+            f"images are one integer in [{IMAGE_MIN}, {IMAGE_MAX}] per agent"
+        )
+    # with images in [-5, 5], thresholds below -5 act as -5 and above 6 as 6
+    k = np.clip(k, IMAGE_MIN, IMAGE_MAX + 1).astype(np.int8)
+    kernels = _kernels()
     payoff = np.zeros(n)
-    img = images.astype(np.int64).copy()
+    packed = np.empty(n, dtype=np.uint8)
     gave_total = 0
     for _ in range(rounds):
         order = rng.permutation(n)
-        recipient = np.empty(n, dtype=np.int64)
-        recipient[order] = np.roll(order, -1)
-        intend = img[recipient] >= thresholds
-        gave = intend & (rng.random(n, dtype=np.float32) >= execution_error)
-        payoff -= cost * gave
-        payoff[recipient[gave]] += benefit  # one donor per recipient per round
-        img = np.clip(img + np.where(gave, 1, -1), IMAGE_MIN, IMAGE_MAX)
-        gave_total += int(gave.sum())
-    return payoff / rounds, gave_total / (n * rounds), img
+        succeed = rng.random(n, dtype=np.float32) >= execution_error
+        kernels.image_pack(k, succeed, img, packed)
+        img = np.empty(n, dtype=np.int8)
+        gave_total += int(kernels.image_round(order, packed, cost, benefit, payoff, img))
+    return payoff / rounds, gave_total / (n * rounds), img.astype(np.int64)
+
+
+def _image_pack(thresholds: Any, succeed: Any, img: Any, packed: Any) -> None:
+    """One byte per agent: ``threshold + 5`` in the low four bits (that of a never
+    giver, 6, where its gift fails) and ``image + 5`` in the high four."""
+    for i in range(thresholds.shape[0]):
+        k = thresholds[i] if succeed[i] else IMAGE_MAX + 1
+        packed[i] = (k - IMAGE_MIN) | ((img[i] - IMAGE_MIN) << 4)
+
+
+def _image_round(
+    order: Any, packed: Any, cost: float, benefit: float, payoff: Any, new_img: Any
+) -> int:
+    """One round on the cycle ``order``, in the passes of :func:`_donor_round`."""
+    n = order.shape[0]
+    seat = np.empty(n, dtype=np.uint8)
+    for k in range(n):
+        seat[k] = packed[order[k]]
+    outcome = np.empty(n, dtype=np.uint8)  # gave | got << 1 | (new image + 5) << 2
+    gifts = 0
+    for k in range(n):
+        me = seat[k]
+        image = me >> 4
+        gave = 1 if seat[k + 1 if k + 1 < n else 0] >> 4 >= me & 15 else 0
+        got = 1 if image >= seat[k - 1 if k > 0 else n - 1] & 15 else 0
+        image = min(IMAGE_MAX - IMAGE_MIN, max(0, image + (1 if gave else -1)))
+        outcome[k] = gave | got << 1 | image << 2
+        gifts += gave
+    for k in range(n):
+        seat[order[k]] = outcome[k]  # now in agent order
+    for i in range(n):
+        o = seat[i]
+        p = payoff[i] - cost * (o & 1)
+        payoff[i] = p + benefit if o & 2 else p
+        new_img[i] = (o >> 2) + IMAGE_MIN
+    return gifts
 
 
 def image_score_generation_scalar(
@@ -341,6 +540,29 @@ def image_score_generation_scalar(
             new[donor] = min(IMAGE_MAX, max(IMAGE_MIN, img[donor] + (1 if gave else -1)))
         img = new
     return np.array(payoff) / rounds, gave_total / (n * rounds), np.array(img, dtype=np.int64)
+
+
+# ---- compiled kernels --------------------------------------------------------------------
+
+_KERNELS: Any = None
+
+
+def _kernels() -> Any:
+    """The numba-compiled round kernels (compiled on first use, cached on disk)."""
+    global _KERNELS
+    if _KERNELS is None:
+        import numba
+
+        jit = numba.njit(cache=True, nogil=True)
+        _KERNELS = SimpleNamespace(
+            ipd_round=jit(_ipd_round),
+            donor_pack=jit(_donor_pack),
+            donor_round=jit(_donor_round),
+            image_pack=jit(_image_pack),
+            image_round=jit(_image_round),
+            search_right=jit(_search_right_kernel),
+        )
+    return _KERNELS
 
 
 # ---- evolving populations ----------------------------------------------------------------
