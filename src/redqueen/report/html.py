@@ -19,6 +19,7 @@ import json
 import math
 from html import escape
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -96,6 +97,33 @@ def write_report(run_dir: str | Path) -> Path:
         "</body></html>",
     ]
     path = run_dir / REPORT_NAME
+    tmp = path.with_suffix(".html.tmp")
+    tmp.write_text("\n".join(parts), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def page_head(config: dict[str, Any]) -> list[str]:
+    """The start of a report page: the document head with the shared style, the run's
+    name as the title and its description."""
+    title = escape(str(config.get("name", "run")))
+    return [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        f"<title>redqueen · {title}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{title}</h1>",
+        f"<p class='sub'>{escape(str(config.get('description', '')))}</p>",
+    ]
+
+
+def write_page(run_dir: Path, parts: list[str], config: dict[str, Any]) -> Path:
+    """End the page ``parts`` with the run's config and write it as the run's report
+    (through a temporary file, so a reader never sees half a page)."""
+    parts += [
+        "<h2>Config</h2>",
+        f"<pre>{escape(json.dumps(config, indent=2, sort_keys=True))}</pre>",
+        "</body></html>",
+    ]
+    path = Path(run_dir) / REPORT_NAME
     tmp = path.with_suffix(".html.tmp")
     tmp.write_text("\n".join(parts), encoding="utf-8")
     tmp.replace(path)

@@ -12,7 +12,6 @@ pair with the greedy pair.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from html import escape
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from redqueen.report.charts import line_chart_svg
-from redqueen.report.html import _CSS, REPORT_NAME, failed_section
+from redqueen.report.html import failed_section, page_head, write_page
 
 
 def _fmt(x: Any, digits: int = 1) -> str:
@@ -40,29 +39,6 @@ def _interval(cell: dict[str, Any] | None) -> str:
     return f"{_fmt(cell['mean'])} [{_fmt(low)}, {_fmt(high)}] (n={cell['n']})"
 
 
-def _head(config: dict[str, Any]) -> list[str]:
-    title = escape(str(config.get("name", "run")))
-    return [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>redqueen · {title}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{title}</h1>",
-        f"<p class='sub'>{escape(str(config.get('description', '')))}</p>",
-    ]
-
-
-def _write(run_dir: Path, parts: list[str], config: dict[str, Any]) -> Path:
-    parts += [
-        "<h2>Config</h2>",
-        f"<pre>{escape(json.dumps(config, indent=2, sort_keys=True))}</pre>",
-        "</body></html>",
-    ]
-    path = Path(run_dir) / REPORT_NAME
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(path)
-    return path
-
-
 def write_proagent_report(
     run_dir: Path,
     config: dict[str, Any],
@@ -73,7 +49,7 @@ def write_proagent_report(
     ``llm``/``llm_seat0``/``llm_seat1``/``greedy`` (mean-interval dicts: ``mean``,
     ``low``, ``high``, ``n``), ``skills_per_episode``, ``refused``, ``unreadable``,
     ``belief_hits``, ``belief_scored``."""
-    parts = _head(config)
+    parts = page_head(config)
     parts.append(
         "<p>Mean episode return (team score: 20 per soup delivered) with 95% intervals, "
         "the LLM in either seat with the teammate in the other; greedy: the scripted "
@@ -96,14 +72,14 @@ def write_proagent_report(
         )
     parts.append("</table>")
     parts += failed_section(failed)
-    return _write(run_dir, parts, config)
+    return write_page(run_dir, parts, config)
 
 
 def write_ppo_report(run_dir: Path, config: dict[str, Any], result: dict[str, Any]) -> Path:
     """The report of an ``overcooked_ppo`` run: ``result`` has ``curve`` (rows of
     ``env_steps``, ``sparse``, ``shaped``, ``seconds``), ``ppo`` and ``greedy``
     (mean-interval dicts of the evaluation episodes) and ``seconds``."""
-    parts = _head(config)
+    parts = page_head(config)
     curve = result.get("curve", [])
     if curve:
         parts += [
@@ -127,4 +103,4 @@ def write_ppo_report(run_dir: Path, config: dict[str, Any], result: dict[str, An
         f"<p>Trained for {_fmt(float(result.get('seconds', 0.0)))} s, "
         f"{result.get('env_steps', 0)} environment steps.</p>",
     ]
-    return _write(run_dir, parts, config)
+    return write_page(run_dir, parts, config)

@@ -11,12 +11,11 @@ accuracies.
 
 from __future__ import annotations
 
-import json
 from html import escape
 from pathlib import Path
 from typing import Any
 
-from redqueen.report.html import _CSS, REPORT_NAME
+from redqueen.report.html import page_head, write_page
 
 PARTNER_NAMES = {"seen": "seen speakers", "held_out": "held-out speakers", "bot": "bot language"}
 
@@ -26,10 +25,10 @@ def referential_report(
 ) -> Path:
     """Write ``run_dir/report.html`` for a ``referential_populations`` run (``result``:
     its stored result, None before the first run ends)."""
-    parts = head(config)
+    parts = page_head(config)
     if result is None:
         parts.append("<p>No results yet.</p>")
-        return write(run_dir, parts, config)
+        return write_page(run_dir, parts, config)
     parts.append(
         f"<p>{result['seeds']} run(s) on {escape(str(result['game']))}; population "
         f"{config.get('population')}, {config.get('held_out')} held-out speakers, "
@@ -101,33 +100,10 @@ def referential_report(
             ],
         ),
     ]
-    return write(run_dir, parts, config)
+    return write_page(run_dir, parts, config)
 
 
 # ---- html helpers shared with the reservoir report ------------------------------------------
-
-
-def head(config: dict[str, Any]) -> list[str]:
-    title = escape(str(config.get("name", "run")))
-    return [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>redqueen · {title}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{title}</h1>",
-        f"<p class='sub'>{escape(str(config.get('description', '')))}</p>",
-    ]
-
-
-def write(run_dir: Path, parts: list[str], config: dict[str, Any]) -> Path:
-    parts += [
-        "<h2>Config</h2>",
-        f"<pre>{escape(json.dumps(config, indent=2, sort_keys=True))}</pre>",
-        "</body></html>",
-    ]
-    path = Path(run_dir) / REPORT_NAME
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 def fmt(x: float | None, signed: bool = False) -> str:

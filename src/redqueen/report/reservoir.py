@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from redqueen.report.charts import line_chart_svg
-from redqueen.report.referential import fmt, head, interval, table, write
+from redqueen.report.html import page_head, write_page
+from redqueen.report.referential import fmt, interval, table
 
 
 def _ci(cell: dict[str, Any] | None) -> tuple[str, str]:
@@ -24,10 +25,10 @@ def _ci(cell: dict[str, Any] | None) -> tuple[str, str]:
 def reservoir_report(run_dir: Path, config: dict[str, Any], result: dict[str, Any] | None) -> Path:
     """Write ``run_dir/report.html`` for a ``reservoir_governance`` run (``result``: its
     stored result, None before the first run ends)."""
-    parts = head(config)
+    parts = page_head(config)
     if result is None:
         parts.append("<p>No results yet.</p>")
-        return write(run_dir, parts, config)
+        return write_page(run_dir, parts, config)
     fit = result["readout_fit"]
     parts += [
         f"<p>{result['seeds']} seeds, reservoir size d = {result['size']}; computed in "
@@ -135,4 +136,4 @@ def reservoir_report(run_dir: Path, config: dict[str, Any], result: dict[str, An
                 ],
             ),
         ]
-    return write(run_dir, parts, config)
+    return write_page(run_dir, parts, config)

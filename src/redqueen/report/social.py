@@ -15,14 +15,13 @@ without that field did.
 
 from __future__ import annotations
 
-import json
 import math
 from html import escape
 from pathlib import Path
 from typing import Any
 
 from redqueen.report.charts import line_chart_svg
-from redqueen.report.html import _CSS, REPORT_NAME
+from redqueen.report.html import page_head, write_page
 
 GINI_NOTES = {
     "kept": "Gini: mean over matches of the Gini coefficient of the agents' net returns; "
@@ -46,10 +45,10 @@ def donor_evolution_report(
 ) -> Path:
     """The report of a ``donor_evolution`` run (``result``: its stored result, None
     before the first run ends), written to ``run_dir/report.html``."""
-    parts = _head(config)
+    parts = page_head(config)
     if result is None:
         parts.append("<p>No results yet.</p>")
-        return _write(run_dir, parts, config)
+        return write_page(run_dir, parts, config)
     mean = result["mean"]
     gens = list(range(len(mean["donation_rate"])))
     parts += [
@@ -107,7 +106,7 @@ def donor_evolution_report(
             ],
         ),
     ]
-    return _write(run_dir, parts, config)
+    return write_page(run_dir, parts, config)
 
 
 def commons_norms_report(
@@ -115,10 +114,10 @@ def commons_norms_report(
 ) -> Path:
     """The report of a ``commons_norms`` run (``result``: its stored result, None
     before the first run ends), written to ``run_dir/report.html``."""
-    parts = _head(config)
+    parts = page_head(config)
     if result is None:
         parts.append("<p>No results yet.</p>")
-        return _write(run_dir, parts, config)
+        return write_page(run_dir, parts, config)
     cells = result["cells"]
     parts += [
         f"<p>{len(cells)} cells x {config.get('matches')} matches; computed in "
@@ -172,33 +171,10 @@ def commons_norms_report(
                 series, rounds, "round (0: start; 0 after a collapse)", "stock", include_zero=True
             ),
         ]
-    return _write(run_dir, parts, config)
+    return write_page(run_dir, parts, config)
 
 
 # ---- html helpers ---------------------------------------------------------------------------
-
-
-def _head(config: dict[str, Any]) -> list[str]:
-    title = escape(str(config.get("name", "run")))
-    return [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        f"<title>redqueen · {title}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{title}</h1>",
-        f"<p class='sub'>{escape(str(config.get('description', '')))}</p>",
-    ]
-
-
-def _write(run_dir: Path, parts: list[str], config: dict[str, Any]) -> Path:
-    parts += [
-        "<h2>Config</h2>",
-        f"<pre>{escape(json.dumps(config, indent=2, sort_keys=True))}</pre>",
-        "</body></html>",
-    ]
-    path = Path(run_dir) / REPORT_NAME
-    tmp = path.with_suffix(".html.tmp")
-    tmp.write_text("\n".join(parts), encoding="utf-8")
-    tmp.replace(path)
-    return path
 
 
 def _fmt(x: Any) -> str:

@@ -18,7 +18,8 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from redqueen.report.social import _head, _line_chart, _table, _write
+from redqueen.report.html import page_head, write_page
+from redqueen.report.social import _line_chart, _table
 
 MEASURES = ["swf", "utilitarian", "mean_hours", "mean_income", "tax_share", "gini_post_tax"]
 HEADS = ["welfare", "utilitarian", "mean hours", "mean income", "tax share", "Gini post-tax"]
@@ -26,10 +27,10 @@ HEADS = ["welfare", "utilitarian", "mean hours", "mean income", "tax share", "Gi
 
 def tax_saez_report(run_dir: Path, config: dict[str, Any], result: dict[str, Any] | None) -> Path:
     """The report of a ``tax_saez`` run, written to ``run_dir/report.html``."""
-    parts = _head(config)
+    parts = page_head(config)
     if result is None:
         parts.append("<p>No results yet.</p>")
-        return _write(run_dir, parts, config)
+        return write_page(run_dir, parts, config)
     draws = result["draws"]
     parts += [
         f"<p>{len(draws)} skill draw(s) of {config.get('workers')} workers "
@@ -67,17 +68,17 @@ def tax_saez_report(run_dir: Path, config: dict[str, Any], result: dict[str, Any
             ],
         ),
     ]
-    return _write(run_dir, parts, config)
+    return write_page(run_dir, parts, config)
 
 
 def tax_run_report(run_dir: Path, config: dict[str, Any], result: dict[str, Any] | None) -> Path:
     """The report of a ``tax_llm`` or ``tax_democracy`` run (its episodes so far),
     written to ``run_dir/report.html``."""
-    parts = _head(config)
+    parts = page_head(config)
     episodes = (result or {}).get("episodes") or []
     if not episodes:
         parts.append("<p>No episodes yet.</p>")
-        return _write(run_dir, parts, config)
+        return write_page(run_dir, parts, config)
     parts.append(
         f"<p>{len(episodes)} episode(s) of {config.get('steps')} steps, {config.get('workers')} "
         f"workers, a tax year of {config.get('tax_year')} steps; brackets "
@@ -143,4 +144,4 @@ def tax_run_report(run_dir: Path, config: dict[str, Any], result: dict[str, Any]
                     ],
                 ),
             ]
-    return _write(run_dir, parts, config)
+    return write_page(run_dir, parts, config)
