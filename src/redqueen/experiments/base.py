@@ -35,6 +35,7 @@ from __future__ import annotations
 import copy
 import difflib
 import importlib
+import math
 import types
 import typing
 from collections.abc import Callable, Iterator, Sequence
@@ -171,6 +172,18 @@ def saved_progress(run_dir: Path | str, key: str) -> int:
         if field in record:
             return int(record[field])
     return max((int(point[0]) for point in record.get("curve") or []), default=0)
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with NaN and infinities as None (in nested dicts, lists and tuples), so
+    that a result stored as run metadata is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value
 
 
 def stored_meta(run_dir: Path | str, keys: Sequence[str]) -> int:

@@ -32,7 +32,6 @@ The main part and each size are stored as they finish; a killed run resumes at t
 
 from __future__ import annotations
 
-import math
 import time
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -54,7 +53,7 @@ from redqueen.agents.reservoir import (
     noisy_cooperator,
     perturbation_schedule,
 )
-from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta
+from redqueen.experiments.base import ProgressHook, RecipeBase, json_safe, stored_meta
 from redqueen.measure.reservoir import (
     action_variance,
     gaussian_kl,
@@ -272,9 +271,9 @@ class ReservoirGovernanceRecipe(RecipeBase):
                 if stored is None:
                     rng = np.random.default_rng([self.seed, k])
                     if key == "main":
-                        stored = _finite(self.run_main(rng))
+                        stored = json_safe(self.run_main(rng))
                     else:
-                        stored = _finite(self.run_size(int(key.split("/")[1]), rng))
+                        stored = json_safe(self.run_size(int(key.split("/")[1]), rng))
                     if store is not None:
                         store.set_meta(key, stored)
                 parts[key] = stored
@@ -320,14 +319,3 @@ def _thin(series: np.ndarray) -> list[list[float]]:
 def _nanmean(x: np.ndarray) -> float | None:
     finite = x[np.isfinite(x)]
     return float(finite.mean()) if finite.size else None
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities as None, so that results are valid JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value

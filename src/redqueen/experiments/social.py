@@ -25,7 +25,7 @@ from redqueen.agents.social import (
     DONOR_STRATEGIES,
     CommonsAgent,
 )
-from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta
+from redqueen.experiments.base import ProgressHook, RecipeBase, json_safe, stored_meta
 from redqueen.games.commons import CommonsGame, CommonsState, commons
 from redqueen.learn.donor_evolution import DonorEvolutionConfig, GenerationStats, evolve_donors
 from redqueen.measure.social import (
@@ -48,7 +48,7 @@ class SocialOutcome:
         self.text = text
 
     def to_dict(self) -> dict[str, Any]:
-        return _finite(self.result)
+        return json_safe(self.result)
 
     def summary_text(self) -> str:
         return self.text
@@ -130,7 +130,7 @@ class DonorEvolutionRecipe(RecipeBase):
                 if store is not None:
                     # The run first, then its metrics: a kill in between can lose some of
                     # this run's metric rows, never duplicate them or the run.
-                    store.set_meta(f"run/{r}", _finite(runs[-1]))
+                    store.set_meta(f"run/{r}", json_safe(runs[-1]))
                     for s in stats:
                         for key in ("mean_resources", "donation_rate", "cooperation_rate", "gini"):
                             store.log_metric(key, float(getattr(s, key)), step=s.generation, run=r)
@@ -141,7 +141,7 @@ class DonorEvolutionRecipe(RecipeBase):
                 "seconds": time.perf_counter() - start,
             }
             if store is not None:
-                store.set_meta("result", _finite(result))
+                store.set_meta("result", json_safe(result))
         finally:
             if store is not None:
                 store.close()
@@ -321,7 +321,7 @@ class CommonsNormsRecipe(RecipeBase):
                 if store is not None:
                     # The cell first, then its metrics: a kill in between can lose some of
                     # this cell's metric rows, never duplicate them or the cell.
-                    store.set_meta(f"cell/{k}", _finite(cell))
+                    store.set_meta(f"cell/{k}", json_safe(cell))
                     for key in ("welfare", "welfare_ratio", "collapse_rate", "gini"):
                         store.log_metric(
                             key, float(cell[key]), step=k, preset=preset, institution=inst,
@@ -336,7 +336,7 @@ class CommonsNormsRecipe(RecipeBase):
                 "gini_negatives": "kept",  # how the report describes its Gini
             }
             if store is not None:
-                store.set_meta("result", _finite(result))
+                store.set_meta("result", json_safe(result))
         finally:
             if store is not None:
                 store.close()
@@ -428,14 +428,3 @@ def _commons_text(result: dict[str, Any]) -> str:
 def _nanmean(values: list[Any]) -> float:
     finite = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     return float(np.mean(finite)) if finite else math.nan
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities as None, so that results are valid JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value

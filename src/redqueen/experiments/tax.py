@@ -50,7 +50,7 @@ from redqueen.agents.tax import (
     scripted_votes,
 )
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta
+from redqueen.experiments.base import ProgressHook, RecipeBase, json_safe, stored_meta
 from redqueen.experiments.llm_games import LLMConfig, close_clients
 from redqueen.games.tax_economy import (
     BRACKET_PRESETS,
@@ -79,7 +79,7 @@ class TaxOutcome:
         self.text = text
 
     def to_dict(self) -> dict[str, Any]:
-        return _finite(self.result)
+        return json_safe(self.result)
 
     def summary_text(self) -> str:
         return self.text
@@ -216,7 +216,7 @@ class TaxSaezRecipe(RecipeBase):
             for k in range(self.draws):
                 row = store.get_meta(f"draw/{k}") if store is not None else None
                 if row is None:
-                    row = _finite(self.run_draw(k))
+                    row = json_safe(self.run_draw(k))
                     if store is not None:
                         store.set_meta(f"draw/{k}", row)
                 draws.append(row)
@@ -229,7 +229,7 @@ class TaxSaezRecipe(RecipeBase):
                 "seconds": time.perf_counter() - start,
             }
             if store is not None:
-                store.set_meta("result", _finite(result))
+                store.set_meta("result", json_safe(result))
         finally:
             if store is not None:
                 store.close()
@@ -436,7 +436,7 @@ class _EconomyRecipe(RecipeBase):
                 record = store.get_meta(f"episode/{k}") if store is not None else None
                 if record is None:
                     try:
-                        record = _finite(asyncio.run(play(k, sink)))
+                        record = json_safe(asyncio.run(play(k, sink)))
                     except BackendError as err:
                         if getattr(err, "stops_run", False):
                             raise
@@ -457,7 +457,7 @@ class _EconomyRecipe(RecipeBase):
                 "seconds": time.perf_counter() - start,
             }
             if store is not None and not failed:
-                store.set_meta("result", _finite(result))
+                store.set_meta("result", json_safe(result))
         finally:
             if sink is not None:
                 sink.close()
@@ -671,14 +671,3 @@ def _run_text(result: dict[str, Any]) -> str:
     if result.get("failed"):
         lines.append(f"  failed episodes (played again on the next run): {result['failed']}")
     return "\n".join(lines)
-
-
-def _finite(value: Any) -> Any:
-    """NaN and infinities as None, so that results are valid JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
