@@ -139,12 +139,11 @@ def test_pin_redcode_header_and_asserts() -> None:
         ("DAT #1/0", "line 1: division by zero"),
         ("DAT #(1+2", "line 1: missing '\\)'"),
         ("DAT 1, 2, 3", "line 1: more than two operands"),
-        ("a DAT 0\na DAT 1", "line 2: label 'a' is defined twice"),
-        ("x EQU y\ny EQU x\nDAT x", "line 3: EQU 'x' refers to itself"),
-        ("FOR 2\nDAT 0", "line 1: FOR without ROF"),
+        ("x EQU y\ny EQU x\nDAT x", "line 2: EQU 'x' refers to itself"),
+        ("ROF\nDAT 0", "line 1: ROF without FOR"),
+        ("DAT 1=2", "line 1: "),
         ("DAT 0 ? 1", "line 1: unexpected character '\\?'"),
         ("; only a comment", "no instructions"),
-        ("ORG 5\nDAT 0", "start offset 5 is outside the warrior"),
     ],
 )
 def test_errors_name_the_line_and_the_reason(source: str, reason: str) -> None:
@@ -173,3 +172,69 @@ def test_to_source_round_trips(warriors_dir: Path) -> None:
         assert assemble(w.to_source()) == w, f.name
     pinned = assemble(";name x\nPIN 7\nORG 1\nDAT 0\nJMP -1")
     assert assemble(pinned.to_source()) == pinned
+
+
+# The pMARS readings below were taken from pMARS 0.9.2 itself (test_pmars.py checks them
+# against the reference build where it can be made).
+QUIRKS: list[tuple[str, list[tuple[str, int, int]], int]] = [
+    # pMARS groups a * / % term followed by + or - to the right
+    ("DAT 10-2*3-1, 1-2*3+4", [("DAT", 5, 7991)], 0),
+    # blanks between numbers vanish: 1 2 reads 12
+    ("DAT 1 2\nDAT 5 -3", [("DAT", 0, 12), ("DAT", 0, 2)], 0),
+    # ORG's start wins over END's and pMARS warns; ORG 0 counts as no start
+    ("ORG 1\nDAT 0\nDAT 1\nJMP 0\nEND 2", [("DAT", 0, 0), ("DAT", 0, 1), ("JMP", 0, 0)], 1),
+    ("ORG 0\nDAT 0\nDAT 1\nJMP 0\nEND 2", [("DAT", 0, 0), ("DAT", 0, 1), ("JMP", 0, 0)], 2),
+    # a start outside the code is kept
+    ("ORG 5\nDAT 2", [("DAT", 0, 2)], 5),
+    # a FOR count of 0 or less skips the block
+    ("FOR 0\nDAT 1\nROF\nFOR -1\nDAT 1\nROF\nDAT 2", [("DAT", 0, 2)], 0),
+    # the label written last before FOR is its counter, the others label the next line
+    ("a b FOR 2\nDAT a, b\nROF\nJMP a", [("DAT", 0, 1), ("DAT", 7999, 2), ("JMP", 7998, 0)], 0),
+    # a label alone on a line before EQU takes the EQU's text too
+    ("x\ny EQU 7\nDAT x, y", [("DAT", 7, 7)], 0),
+    # a label defined twice: pMARS drops that line
+    ("x DAT 1\nx DAT 2\nDAT x", [("DAT", 0, 1), ("DAT", 0, 7999)], 0),
+    # the last of several ORGs counts; a missing ROF only warns, after one pass
+    ("ORG 1\nORG 2\nFOR 3\nDAT CURLINE", [("DAT", 0, 0)], 2),
+]
+
+
+@pytest.mark.parametrize(("source", "code", "start"), QUIRKS)
+def test_pmars_readings_are_the_default(
+    source: str, code: list[tuple[str, int, int]], start: int
+) -> None:
+    w = assemble(source)
+    assert [(i.opcode, i.a_value, i.b_value) for i in w.instructions] == code
+    assert w.start == start
+
+
+def test_pmars_refusals_and_warnings() -> None:
+    with pytest.raises(AssemblyError, match="unknown symbol 'start'"):
+        assemble("start\nFOR 2\nDAT start\nROF\nJMP start")  # start is the counter
+    with pytest.raises(AssemblyError, match="line 1: unexpected '1'"):
+        assemble("DAT 10-3*0==1")  # pMARS loses an == after such a term
+    warnings: list[str] = []
+    assemble("ORG 1\nDAT 0\nx DAT 0\nx DAT 1\nEND 2", warnings=warnings)
+    assert warnings == [
+        "line 4: label 'x' is defined twice; pMARS ignores this line",
+        "no ;assert: the warrior may not work with these settings",
+        "line 5: both ORG and END give a start; END's is ignored",
+    ]
+    # pMARS gives up on a warrior at its ninth warning tied to a line
+    eight = "x DAT 0\n" + "x DAT 0\n" * 8
+    assert len(assemble(eight).instructions) == 1
+    with pytest.raises(AssemblyError, match="line 10: 9 warnings: pMARS gives up"):
+        assemble(eight + "x DAT 0\n")
+
+
+def test_strict_icws94_follows_the_draft_where_pmars_departs() -> None:
+    strict = {"strict_icws94": True}
+    ins = assemble("DAT 10-2*3-1, 1-2*3+4", **strict).instructions[0]
+    assert (ins.a_value, ins.b_value) == (3, 7999)
+    assert assemble("ORG 0\nDAT 0\nJMP 0\nEND 1", **strict).start == 0
+    with pytest.raises(AssemblyError, match="start offset 5 is outside the warrior"):
+        assemble("ORG 5\nDAT 0", **strict)
+    with pytest.raises(AssemblyError, match="line 2: label 'x' is defined twice"):
+        assemble("x DAT 1\nx DAT 2", **strict)
+    # what the draft leaves to the implementation reads as in pMARS
+    assert len(assemble("FOR 0\nDAT 1\nROF\nDAT 2", **strict).instructions) == 1

@@ -50,3 +50,16 @@ def test_hill_ranks_every_warrior(tmp_path: Path, warriors_dir: Path) -> None:
         assert r["score"] == 3 * r["wins"] + r["ties"]
     table = runner.invoke(app, ["corewar", "hill", str(tmp_path), "--rounds", "2"])
     assert table.exit_code == 0 and "Mice" in table.output
+
+
+def test_strict_icws94_option_reaches_the_assembler(tmp_path: Path, warriors_dir: Path) -> None:
+    outside = tmp_path / "outside.red"
+    outside.write_text(";redcode-94\nORG 3\nDAT 0, 0\n")  # pMARS starts it in empty core
+    imp = str(warriors_dir / "imp.red")
+    args = ["corewar", "battle", str(outside), imp, "--position", "1000", "--json"]
+    loose = runner.invoke(app, args)
+    assert loose.exit_code == 0, loose.output
+    assert json.loads(loose.output)["wins"] == [0, 1]
+    strict = runner.invoke(app, [*args, "--strict-icws94"])
+    assert strict.exit_code != 0
+    assert "start offset 3 is outside the warrior" in str(strict.exception)

@@ -10,7 +10,7 @@ import pytest
 
 from redqueen.errors import InvalidParameterError
 from redqueen.games.corewar import Instruction, assemble, battle, load_warrior, run_single
-from redqueen.games.corewar.mars import pmars_positions, pmars_rng
+from redqueen.games.corewar.mars import pmars_positions, pmars_rng, pspace_owners
 
 IMP = assemble("MOV.I $0, $1")
 DIES = assemble("DAT #0, #0")
@@ -137,3 +137,38 @@ def test_limits_give_clear_errors() -> None:
         battle([IMP, IMP], positions=[0])
     with pytest.raises(InvalidParameterError, match="assemble it with the same coresize"):
         battle([assemble("DAT #7000")], coresize=800, min_distance=10)
+
+
+def test_stp_to_cell_zero_is_read_back_in_the_same_round_as_in_pmars() -> None:
+    w = assemble("STP.AB #5, #0\nLDP.AB #0, $1\nDAT 0, 0")
+    assert run_single(w, 2)[2].b_value == 5  # pMARS: the last-result cell holds 5
+    assert run_single(w, 2, strict_icws94=True)[2].b_value == 7999  # cell 0 read-only
+    # the round's result overwrites it: 1 survivor, read at the start of round 2
+    probe = assemble("LDP.AB #0, $3\nSTP.AB #5, #0\nJMP 0\nDAT 0, 0")
+    r = battle([probe], rounds=2, cycles=10)
+    assert r.outcomes == [[1], [1]]
+
+
+def test_a_warrior_without_pin_shares_with_an_earlier_pin_0_as_in_pmars() -> None:
+    assert pspace_owners([0, None])[0].tolist() == [0, 0]
+    assert pspace_owners([0, None], strict_icws94=True)[0].tolist() == [0, 1]
+    assert pspace_owners([None, 0])[0].tolist() == [0, 1]  # only later warriors
+    owners, spaces = pspace_owners([3, None, 3, 5])
+    assert owners.tolist() == [0, 1, 0, 2] and spaces == 3
+    writer = assemble("PIN 0\nSTP.AB #77, #3\nJMP 0")
+    reader = assemble("LDP.AB #3, $1\nSNE.AB #77, #0\nDAT 0\nJMP 0")
+    r = battle([writer, reader], rounds=1, cycles=50, positions=[0, 4000])
+    assert r.outcomes == [[1, 0]]  # the reader saw 77 and died
+    r = battle([writer, reader], rounds=1, cycles=50, positions=[0, 4000], strict_icws94=True)
+    assert r.outcomes == [[2, 2]]
+
+
+def test_a_start_outside_the_code_is_played_from_there() -> None:
+    w = assemble("ORG 2\nDAT 0, 0")  # pMARS warns and starts at offset 2: an empty cell
+    assert w.start == 2
+    r = battle([w, IMP], rounds=1, cycles=50, positions=[0, 4000])
+    assert r.outcomes == [[0, 1]] and r.instructions_executed == 1  # it dies at once
+    jumps = assemble("ORG 1\nJMP 0")  # starts after its JMP, in empty core: dies
+    assert battle([jumps], rounds=1, cycles=50).instructions_executed == 1
+    with pytest.raises(InvalidParameterError, match="starts outside its code"):
+        battle([w, IMP], positions=[0, 4000], strict_icws94=True)

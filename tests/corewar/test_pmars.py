@@ -14,6 +14,7 @@ from redqueen.games.corewar import AssemblyError, battle, load_warrior, run_sing
 from redqueen.games.corewar.reference import (
     Pmars,
     pmars_assemble,
+    pmars_assemble_many,
     pmars_battle,
     pmars_trace,
 )
@@ -110,3 +111,39 @@ def test_multiwarrior_battles_agree(pmars: Pmars, n: int) -> None:
             for k in range(n)
         ]
         assert ref == ours, [f.name for f in group]
+
+
+def test_the_assembler_quirk_table_is_what_pmars_reads(pmars: Pmars, tmp_path: Path) -> None:
+    from tests.corewar.test_assembler import QUIRKS
+
+    files = []
+    for k, (source, _, _) in enumerate(QUIRKS):
+        files.append(tmp_path / f"q{k}.red")
+        files[-1].write_text(source + "\n")
+    refs = pmars_assemble_many(pmars.server, files)
+    for (source, code, start), ref in zip(QUIRKS, refs, strict=True):
+        assert ref is not None, source
+        assert [(i.opcode, i.a_value, i.b_value) for i in ref.instructions] == code, source
+        assert ref.start == (start if start < len(code) else None), source
+
+
+def test_pmars_pspace_quirks_decide_battles_as_ours(pmars: Pmars, tmp_path: Path) -> None:
+    # the writer shares P-space with the PIN-less reader only through pMARS's quirk; the
+    # reader also stores into its last-result cell and reads it back
+    writer = tmp_path / "writer.red"
+    writer.write_text(";redcode-94\nPIN 0\nSTP.AB #77, #3\nJMP 0\n")
+    reader = tmp_path / "reader.red"
+    reader.write_text(
+        ";redcode-94\nLDP.AB #3, $1\nSNE.AB #77, #0\nDAT 0\n"
+        "STP.AB #9, #0\nLDP.AB #0, $1\nSEQ.AB #9, #0\nDAT 0\nJMP 0\n"
+    )
+    for rounds in (1, 3):
+        ref = pmars_battle(pmars.server, [writer, reader], rounds, first_position=4000)
+        ours = battle(
+            [load_warrior(writer), load_warrior(reader)], rounds=rounds, first_position=4000
+        )
+        assert ref == [[ours.wins[k], ours.ties[k]] for k in range(2)] == [[rounds, 0], [0, 0]]
+    solo = tmp_path / "solo.red"  # no writer: the reader survives on its own P-space cell 0
+    solo.write_text(";redcode-94\nJMP 0\n")
+    ref = pmars_battle(pmars.server, [solo, reader], 2, first_position=4000)
+    assert ref == [[0, 2], [0, 2]]

@@ -5,7 +5,10 @@ redqueen corewar hill DIR [--rounds 100]      round robin of every .red file in 
 
 ``--position P`` puts the second warrior at offset P in round 1 and seeds the placement
 of later rounds from it, exactly as ``pmars -F P`` does, so results can be compared with
-pMARS round for round. Heavy imports (numba) happen inside the commands.
+pMARS round for round. Warriors are read and played as pMARS 0.9.2 does, quirks
+included; ``--strict-icws94`` follows the ICWS'94 draft where pMARS departs from it (see
+``games/corewar/assembler.py`` and ``mars.py``). Heavy imports (numba) happen inside
+the commands.
 """
 
 from __future__ import annotations
@@ -39,6 +42,9 @@ def battle_command(
     max_length: Annotated[int, typer.Option(help="max warrior length")] = 100,
     min_distance: Annotated[int, typer.Option(help="min distance between warriors")] = 100,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict-icws94", help="ICWS'94 where pMARS departs from it")
+    ] = False,
 ) -> None:
     """Play warriors against each other and print wins, losses, ties and scores."""
     from rich.console import Console
@@ -61,6 +67,7 @@ def battle_command(
             min_distance=min_distance,
             rounds=rounds,
             warriors=len(warriors),
+            strict_icws94=strict,
         )
         for p in warriors
     ]
@@ -74,6 +81,7 @@ def battle_command(
         min_distance=min_distance,
         seed=seed,
         first_position=position,
+        strict_icws94=strict,
     )
     if as_json:
         typer.echo(
@@ -111,6 +119,9 @@ def hill_command(
     rounds: Annotated[int, typer.Option("--rounds", "-r", help="rounds per pairing")] = 100,
     seed: Annotated[int, typer.Option(help="seed for placement")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+    strict: Annotated[
+        bool, typer.Option("--strict-icws94", help="ICWS'94 where pMARS departs from it")
+    ] = False,
 ) -> None:
     """Round robin of every .red file in DIRECTORY; a table of total scores."""
     from rich.console import Console
@@ -122,7 +133,7 @@ def hill_command(
     files = sorted(directory.glob("*.red"))
     if len(files) < 2:
         raise InvalidParameterError(f"{directory} holds {len(files)} .red files; need 2 or more")
-    loaded = [load_warrior(f, rounds=rounds) for f in files]
+    loaded = [load_warrior(f, rounds=rounds, strict_icws94=strict) for f in files]
     n = len(files)
     score = [0] * n
     wins = [0] * n
@@ -130,7 +141,9 @@ def hill_command(
     ties = [0] * n
     for i in range(n):
         for j in range(i + 1, n):
-            r = battle([loaded[i], loaded[j]], rounds=rounds, seed=seed + i * n + j)
+            r = battle(
+                [loaded[i], loaded[j]], rounds=rounds, seed=seed + i * n + j, strict_icws94=strict
+            )
             for k, idx in ((0, i), (1, j)):
                 score[idx] += r.score[k]
                 wins[idx] += r.wins[k]

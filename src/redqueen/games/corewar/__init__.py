@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from redqueen.games.corewar.mars import BattleResult, battle, run_single
 
 
-def load_warrior(path: str | Path, **assemble_options: int) -> Warrior:
+def load_warrior(path: str | Path, **assemble_options: Any) -> Warrior:
     """Read and assemble a Redcode file (``.red``); options as for :func:`assemble`."""
     text = Path(path).read_text(encoding="utf-8", errors="replace")
     return assemble(text, **assemble_options)

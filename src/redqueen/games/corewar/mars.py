@@ -13,11 +13,26 @@ latched values and writes to the B target. All arithmetic is modulo the core siz
 DIV/MOD by zero kill the process (after the other half of a .F/.X division is done).
 Cycle counting is pMARS's too: a round lasts ``cycles * W`` instruction turns, and when a
 warrior dies the remaining budget is scaled to the warriors still alive, so a tie is
-declared after ``cycles`` full cycles.
+declared after ``cycles`` full cycles. One deviation: when a warrior dies on the very
+last turn of a round with three or more warriors still alive, pMARS's budget drops below
+zero and its loop never ends (until all but one warrior die); here the round ends there.
 
 P-space (``LDP``/``STP``) is kept across rounds; cell 0 holds the last round's result
 (0 if the warrior died, else the number of survivors; ``coresize-1`` before round 1).
-Warriors with the same PIN share P-space.
+Warriors with the same PIN share P-space, except cell 0, which is each warrior's own.
+Two pMARS 0.9.2 quirks are followed by default, since every P-space warrior was tuned
+against them (``pspace_init`` and ``set_pspace`` in pMARS's ``pmars.c`` and ``sim.c``):
+an ``STP`` to cell 0 stores into the warrior's last-result cell (an ``LDP`` from cell 0
+later in the round reads it back; the round's result overwrites it at the end), and a
+warrior without PIN counts as ``PIN 0`` for the warriors with a PIN *before* it, so a
+first warrior with ``PIN 0`` shares P-space with a later one that has no PIN (pMARS's
+manual says a warrior without PIN is private). ``strict_icws94=True`` follows the
+manual instead: cell 0 ignores ``STP`` and only equal PINs share.
+
+A warrior may start outside its own code (pMARS loads ``ORG 5`` on a one-line warrior
+with a warning); its first process then starts at that offset from its load address,
+modulo the core size (pMARS does not reduce it, and runs off the end of its core array
+when load address + start >= CORESIZE; redqueen wraps around).
 
 Placement is pMARS's: warrior 0 at address 0, the others at random offsets at least
 ``min_distance`` apart, drawn from the Park-Miller generator pMARS uses, so a battle with
@@ -105,6 +120,7 @@ def _run(
     pspace: np.ndarray,
     pidx: np.ndarray,
     last_result: np.ndarray,
+    stp_to_result: bool,
     track: bool,
     first_round: int,
     core_out: np.ndarray,
@@ -481,6 +497,8 @@ def _run(
                     val = ira
                 if idx != 0:
                     pspace[pidx[w], idx] = val
+                elif stp_to_result:
+                    last_result[w] = val
             elif op == NOP:
                 action = 0
             else:  # DAT
@@ -506,7 +524,7 @@ def _run(
                     nxt[prev] = nxt[w]
                     w = nxt[w]
                     cycle -= 1
-                    if cycle == 0:
+                    if cycle <= 0:  # pMARS loops forever here when cycle was 1
                         break
                     continue
             elif action != 4:
@@ -684,6 +702,31 @@ def _check(name: str, value: int, low: int, high: int | None = None) -> None:
         raise InvalidParameterError(f"{name} must be {allowed}, got {value}")
 
 
+def pspace_owners(
+    pins: Sequence[int | None], strict_icws94: bool = False
+) -> tuple[np.ndarray, int]:
+    """Which P-space each warrior uses, and how many there are: pMARS's ``pspace_init``.
+
+    A warrior with a PIN that no earlier warrior claimed opens a P-space and hands it to
+    every later warrior whose PIN equals it; pMARS compares against the PIN field of a
+    warrior without PIN too, which is 0. With ``strict_icws94`` only equal PINs share."""
+    owner = [-1] * len(pins)
+    n_spaces = 0
+    for i, pin in enumerate(pins):
+        if owner[i] >= 0:
+            continue
+        owner[i] = n_spaces
+        if pin is not None:
+            for j in range(i + 1, len(pins)):
+                other = pins[j]
+                if other is None and not strict_icws94:
+                    other = 0
+                if other == pin and owner[j] < 0:
+                    owner[j] = n_spaces
+        n_spaces += 1
+    return np.asarray(owner, dtype=np.int64), n_spaces
+
+
 def _pspace_size(coresize: int) -> int:
     return next(coresize // i for i in range(16, 0, -1) if coresize % i == 0)
 
@@ -701,13 +744,16 @@ def battle(
     first_position: int | None = None,
     pspace_size: int | None = None,
     track: bool = True,
+    strict_icws94: bool = False,
 ) -> BattleResult:
     """Play ``rounds`` rounds between ``warriors`` (any number >= 1).
 
     Placement: ``positions`` fixes every warrior's load address for every round;
     ``first_position=P`` reproduces pMARS ``-F P`` (warrior 1 at P in round 1, then
     pMARS's generator); otherwise pMARS's random placement seeded with ``seed``.
-    ``track=False`` skips the descriptors (a little faster)."""
+    ``track=False`` skips the descriptors (a little faster). ``strict_icws94=True``
+    turns off pMARS's two P-space quirks (see the module docstring) and refuses a start
+    outside a warrior's code."""
     nw = len(warriors)
     _check("number of warriors", nw, 1)
     _check("rounds", rounds, 1)
@@ -723,7 +769,8 @@ def battle(
                 f"warrior {i} ({war.name or 'unnamed'}) has {len(war.instructions)} "
                 f"instructions; max_length is {max_length}"
             )
-        if not 0 <= war.start < len(war.instructions):
+        high = len(war.instructions) if strict_icws94 else coresize
+        if not 0 <= war.start < high:
             raise InvalidParameterError(f"warrior {i} starts outside its code: {war.start}")
         for ins in war.instructions:
             if not (0 <= ins.a_value < coresize and 0 <= ins.b_value < coresize):
@@ -751,18 +798,7 @@ def battle(
         pos = pmars_positions(nw, rounds, coresize, min_distance, s, first_position is not None)
     psize = pspace_size if pspace_size is not None else _pspace_size(coresize)
     _check("pspace_size", psize, 1, coresize)
-    # P-space sharing: equal PINs share one array
-    pidx = np.zeros(nw, dtype=np.int64)
-    groups: dict[int, int] = {}
-    n_spaces = 0
-    for i, war in enumerate(warriors):
-        if war.pin is not None and war.pin in groups:
-            pidx[i] = groups[war.pin]
-            continue
-        pidx[i] = n_spaces
-        if war.pin is not None:
-            groups[war.pin] = n_spaces
-        n_spaces += 1
+    pidx, n_spaces = pspace_owners([w.pin for w in warriors], strict_icws94)
     code = np.concatenate([_encode(w.instructions) for w in warriors])
     lens = np.asarray([len(w.instructions) for w in warriors], dtype=np.int64)
     starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
@@ -782,6 +818,7 @@ def battle(
         pspace,
         pidx,
         last,
+        not strict_icws94,
         track,
         0,
         core_out,
@@ -829,6 +866,7 @@ def run_single(
     processes: int = 8000,
     position: int = 0,
     pspace_size: int | None = None,
+    strict_icws94: bool = False,
 ) -> list[Instruction]:
     """Run one warrior alone for at most ``steps`` instructions (it stops early if it
     dies) and return the whole core afterwards, for trace comparisons."""
@@ -849,6 +887,7 @@ def run_single(
         np.zeros((1, psize), dtype=np.int64),
         np.zeros(1, dtype=np.int64),
         np.full(1, coresize - 1, dtype=np.int64),
+        not strict_icws94,
         False,
         0,
         core_out,

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +34,10 @@ class Pmars:
     source: Path  # unpacked source tree (its warriors/ folder has pMARS's examples)
 
 
+class PmarsCrashed(RuntimeError):
+    """pMARS died of a signal (0.9.2 has memory bugs that some sources reach)."""
+
+
 class PmarsUnavailable(RuntimeError):
     """pMARS could not be fetched or built; the message says why."""
 
@@ -44,7 +49,13 @@ def default_cache() -> Path:
 
 def _run(cmd: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        cmd, cwd=cwd, capture_output=True, text=True, timeout=timeout, check=False
+        cmd,
+        cwd=cwd,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        check=False,
     )
 
 
@@ -148,9 +159,13 @@ def pmars_battle(
     if first_position is not None:
         cmd += ["-F", str(first_position)]
     cmd += [str(f) for f in files]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    res = subprocess.run(
+        cmd, capture_output=True, encoding="utf-8", errors="replace", timeout=timeout, check=False
+    )
     rows = [line.split() for line in res.stdout.splitlines() if line.strip()]
     nw = len(files)
+    if res.returncode < 0:
+        raise PmarsCrashed(f"pmars died of signal {-res.returncode}: {res.stderr[-300:]}")
     if res.returncode != 0 or len(rows) < nw:
         raise RuntimeError(
             f"pmars failed ({res.returncode}): {res.stdout[-300:]} {res.stderr[-300:]}"
@@ -182,7 +197,13 @@ def pmars_trace(
     cmd.append(str(file))
     script = (f"skip {steps - 1}\n" if steps > 1 else "") + f"list 0,{coresize - 1}\na\nquit\n"
     res = subprocess.run(
-        cmd, input=script, capture_output=True, text=True, timeout=timeout, check=False
+        cmd,
+        input=script,
+        capture_output=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=timeout,
+        check=False,
     )
     core: dict[int, Instruction] = {}
     for line in res.stdout.splitlines():
@@ -202,24 +223,125 @@ def pmars_trace(
 
 
 _ASM_RE = re.compile(r"^(\S*)\s+(\w{3})\.(\w+)\s+(\S)\s*(-?\d+),\s*(\S)\s*(-?\d+)")
+_PROGRAM_RE = re.compile(r'^Program ".*" \(length (\d+)\) by ')
+MAX_WARRIORS = 36  # pMARS's MAXWARRIOR
+
+
+@dataclass(frozen=True)
+class PmarsAssembly:
+    """pMARS's reading of one source: its instructions and start (``None`` when the
+    start lies outside the code, where pMARS's listing does not mark it). pMARS 0.9.2
+    sometimes crashes on a source that follows another in one process (its assembler
+    corrupts memory); such a source is read again in a process of its own, and
+    ``crashed`` marks one on which pMARS crashes even so."""
+
+    instructions: list[Instruction]
+    start: int | None
+    crashed: bool = False  # pMARS died of a signal while reading it
+
+
+def pmars_assemble_many(
+    binary: Path,
+    files: list[Path],
+    coresize: int = 8000,
+    max_length: int = 100,
+    min_distance: int = 100,
+    processes: int = 8000,
+    rounds: int = 0,
+    timeout: float = 60.0,
+) -> list[PmarsAssembly | None]:
+    """Assemble many files with as few pMARS processes as it takes: one process lists up
+    to ``coresize // min_distance`` (at most 36) warriors and stops at the first it
+    refuses, so each refusal costs one more process (with the refused file replaced by
+    a one-line warrior, so that every file of a batch sees the same ``WARRIORS``: the
+    batch's size, ``min(36, (coresize - 1) // min_distance)`` files). ``None`` marks a refused
+    file (or one with no instructions, which pMARS only warns about). ``MAXCYCLES`` is 1
+    and ``ROUNDS`` is ``rounds``; with ``rounds=0`` pMARS plays no battle after its
+    listing, which matters: a battle of three or more warriors in which one dies on the
+    round's very last turn never ends in pMARS."""
+    if min_distance < max_length:
+        raise ValueError("pMARS needs min_distance >= max_length")
+    # a core exactly filled by the batch makes pMARS's placement loop forever
+    per_process = max(1, min(MAX_WARRIORS, (coresize - 1) // min_distance))
+    scratch = tempfile.TemporaryDirectory(prefix="redqueen-pmars-")
+    padding = Path(scratch.name) / "padding.red"
+    padding.write_text(";redcode-94\nJMP 0\n")
+
+    def listing(batch: list[Path]) -> tuple[int, list[PmarsAssembly | None]]:
+        cmd = [str(binary), "-r", str(rounds), "-c", "1"]
+        cmd += _options(coresize, 1, processes, max_length, min_distance)
+        cmd += [str(f) for f in batch]
+        res = subprocess.run(
+            cmd,
+            capture_output=True,
+            encoding="utf-8",
+            errors="replace",
+            timeout=timeout,
+            check=False,
+        )
+        return res.returncode, _split_listings(res.stdout, coresize)
+
+    out: list[PmarsAssembly | None] = []
+    for first in range(0, len(files), per_process):
+        batch = list(files[first : first + per_process])
+        done = 0
+        while done < len(batch):
+            code, listings = listing(batch)
+            if code < 0:
+                # pMARS crashed and its buffered listing is lost: one file per process,
+                # assembled after the padding so that nothing follows it
+                for f in batch[done:]:
+                    code, listings = listing([padding] * (len(batch) - 1) + [f])
+                    if code < 0:
+                        out.append(PmarsAssembly([], None, crashed=True))
+                    else:
+                        got = listings[len(batch) - 1 :]
+                        out.append(got[0] if code == 0 and got else None)
+                break
+            listings = listings[done:]
+            if code == 0:
+                if len(listings) != len(batch) - done:
+                    raise RuntimeError(f"pmars listed {len(listings)} of {len(batch)} warriors")
+                out.extend(listings)
+                break
+            out.extend(listings)
+            out.append(None)
+            done += len(listings) + 1
+            # keep WARRIORS the same: the refused file is replaced by one pMARS accepts
+            batch[:done] = [padding] * done
+    scratch.cleanup()
+    return out
+
+
+def _split_listings(stdout: str, coresize: int) -> list[PmarsAssembly | None]:
+    listings: list[PmarsAssembly | None] = []
+    code: list[Instruction] = []
+    start: int | None = None
+    length = -1
+    for line in stdout.splitlines():
+        head = _PROGRAM_RE.match(line)
+        if head:
+            if length >= 0:
+                listings.append(PmarsAssembly(code, start) if length > 0 else None)
+            code, start, length = [], None, int(head.group(1))
+            continue
+        m = _ASM_RE.match(line)
+        if m and length >= 0 and len(code) < length:
+            label, op, mod, am, a, bm, b = m.groups()
+            if label == "START":
+                start = len(code)
+            code.append(Instruction(op, mod, am, int(a) % coresize, bm, int(b) % coresize))
+    if length >= 0:
+        listings.append(PmarsAssembly(code, start) if length > 0 else None)
+    return listings
 
 
 def pmars_assemble(
     binary: Path, file: Path, coresize: int = 8000, timeout: float = 30.0
 ) -> tuple[list[Instruction], int]:
     """pMARS's assembly of ``file``: the instructions and the start offset, read from
-    its program listing."""
-    # two rounds of one cycle: enough for ;assert ROUNDS > 1 and nothing to wait for
-    cmd = [str(binary), "-r", "2", "-c", "1", "-s", str(coresize), str(file)]
-    res = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
-    code: list[Instruction] = []
-    start = 0
-    for line in res.stdout.splitlines():
-        m = _ASM_RE.match(line)
-        if not m:
-            continue
-        label, op, mod, am, a, bm, b = m.groups()
-        if label == "START":
-            start = len(code)
-        code.append(Instruction(op, mod, am, int(a) % coresize, bm, int(b) % coresize))
-    return code, start
+    its program listing (``([], 0)`` when pMARS refuses it)."""
+    (got,) = pmars_assemble_many(binary, [file], coresize=coresize, rounds=2, timeout=timeout)
+    if got is None:
+        return [], 0
+    return got.instructions, got.start or 0
