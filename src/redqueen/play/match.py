@@ -286,7 +286,7 @@ def _play_classic_strategies(match: MatchInProgress) -> bool:
     observation, text view or legality check is built (a strategy's move is always
     0 or 1), so the match is several times quicker and its result is the same. Returns
     False, having done nothing, where the path does not apply."""
-    from redqueen.agents.strategies.base import MatchInfo, Strategy, _Seat
+    from redqueen.agents.strategies.base import Strategy
     from redqueen.games.repeated import RepeatedGame
 
     game = match.game
@@ -297,16 +297,13 @@ def _play_classic_strategies(match: MatchInProgress) -> bool:
         or not all(isinstance(a, Strategy) and type(a).act is Strategy.act for a in match.agents)
     ):
         return False
-    first, second = (
-        agent.fresh(MatchInfo.of(game, seat))  # type: ignore[attr-defined]
-        for seat, agent in enumerate(match.agents)
-    )
     rng0, rng1 = match.seat_rngs
     mine: list[int] = []
     theirs: list[int] = []
-    # each agent keeps its seat's player and histories, as its act would
-    match.agents[0]._seats[0] = _Seat(first, mine, theirs)  # type: ignore[attr-defined]
-    match.agents[1]._seats[1] = _Seat(second, theirs, mine)  # type: ignore[attr-defined]
+    first, second = match.agents
+    assert isinstance(first, Strategy) and isinstance(second, Strategy)
+    first = first.take_seat(game, 0, mine, theirs)
+    second = second.take_seat(game, 1, theirs, mine)
     state = match.state
     while not state.is_terminal():
         a = first.decide(mine, theirs, rng0)

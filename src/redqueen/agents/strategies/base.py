@@ -185,6 +185,14 @@ class Strategy(Agent):
         self.intended.append(action)
         return action
 
+    def take_seat(self, game: Game, seat: int, mine: list[int], theirs: list[int]) -> Strategy:
+        """A fresh copy set up for ``seat`` of the repeated 2x2 ``game``, kept (with the
+        executed histories ``mine`` and ``theirs``, which the caller extends) as
+        :meth:`act` keeps it. For loops that call :meth:`decide` directly."""
+        player = self.fresh(MatchInfo.of(game, seat))
+        self._seats[seat] = _Seat(player, mine, theirs)
+        return player
+
     def act(self, obs: Observation) -> int:
         key = obs.information_state_key
         executed: tuple[tuple[int, int], ...] = key[1]  # type: ignore[index]
