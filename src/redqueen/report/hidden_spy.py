@@ -27,7 +27,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from redqueen.report.learning import CSS, write_html
+from redqueen.report.learning import page_start, write_html
 from redqueen.report.llm_games import fmt, match_links, table_html
 from redqueen.report.role_games import mean_text, rate_text
 from redqueen.report.transcripts import llm_section
@@ -155,14 +155,7 @@ def spy_report_html(
         f"who is the spy · {config.get('kind', '')} · {len(rows)} line-ups · {matches} "
         f"matches stored · seed {config.get('seed', '')}"
     )
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>redqueen · {escape(title)}</title><style>{CSS}"
-        "td,th{white-space:normal}details{margin:.3rem 0}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f"<p class='sub'>{escape(subtitle)}</p>",
-    ]
+    parts = page_start(title, subtitle, "td,th{white-space:normal}details{margin:.3rem 0}")
     if config.get("description"):
         parts.append(f"<p>{escape(str(config['description']))}</p>")
     parts.append(

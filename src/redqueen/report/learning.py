@@ -378,6 +378,20 @@ def lineage_table_html(members: Sequence[Mapping[str, Any]]) -> str:
 # ---- the page -----------------------------------------------------------------------------
 
 
+def page_start(title: str, subtitle: str = "", extra_css: str = "") -> list[str]:
+    """The first lines of a report page: the document head with :data:`CSS` (and
+    ``extra_css``), ``title`` as the heading and ``subtitle`` under it (both escaped)."""
+    parts = [
+        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
+        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
+        f"<title>redqueen · {escape(title)}</title><style>{CSS}{extra_css}</style></head><body>",
+        f"<h1>{escape(title)}</h1>",
+    ]
+    if subtitle:
+        parts.append(f"<p class='sub'>{escape(subtitle)}</p>")
+    return parts
+
+
 def page_html(
     title: str,
     sections: Sequence[tuple[str, str]],
@@ -387,14 +401,7 @@ def page_html(
 ) -> str:
     """A whole HTML page: ``title``, then each ``(heading, html body)`` section (bodies
     are trusted HTML from the helpers above; headings are escaped), then the config."""
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>redqueen · {escape(title)}</title><style>{CSS}</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-    ]
-    if subtitle:
-        parts.append(f"<p class='sub'>{escape(subtitle)}</p>")
+    parts = page_start(title, subtitle)
     for heading, body in sections:
         parts.append(f"<h2>{escape(heading)}</h2>")
         parts.append(body)

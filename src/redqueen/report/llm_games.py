@@ -45,7 +45,7 @@ from typing import Any
 
 from redqueen.measure.statistics import MeanCI
 from redqueen.report.charts import PALETTE, line_chart_svg, rate_axis_svg
-from redqueen.report.learning import CSS, write_html
+from redqueen.report.learning import page_start, write_html
 from redqueen.report.transcripts import FILE_NAME as TRANSCRIPTS
 from redqueen.report.transcripts import llm_section, match_anchor
 
@@ -157,17 +157,13 @@ def _page(
     run_dir: Path, config: Mapping[str, Any], subtitle: str, sections: Sequence[tuple[str, str]]
 ) -> Path:
     title = str(config.get("name", run_dir.name))
-    parts = [
-        "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
-        "<meta name='viewport' content='width=device-width, initial-scale=1'>",
-        f"<title>redqueen · {escape(title)}</title><style>{CSS}"
+    parts = page_start(
+        title,
+        subtitle,
         "td,th{white-space:normal}details{margin:.3rem 0}li{margin:.2rem 0;white-space:pre-wrap}"
         "table.fit{max-width:100%}table.fit td{overflow-wrap:break-word;vertical-align:top}"
-        "table.fit small{color:#555;white-space:nowrap}h3{font-size:1rem;margin:1.2rem 0 .3rem}"
-        "</style></head><body>",
-        f"<h1>{escape(title)}</h1>",
-        f"<p class='sub'>{escape(subtitle)}</p>",
-    ]
+        "table.fit small{color:#555;white-space:nowrap}h3{font-size:1rem;margin:1.2rem 0 .3rem}",
+    )
     if config.get("description"):
         parts.append(f"<p>{escape(str(config['description']))}</p>")
     for heading, body in sections:
