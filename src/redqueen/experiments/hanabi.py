@@ -41,7 +41,6 @@ evaluation reports the score.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,15 +54,14 @@ from redqueen.agents.llm.backends import BackendError
 from redqueen.agents.llm.context import recording
 from redqueen.agents.random_agent import RandomAgent
 from redqueen.experiments.base import ProgressHook, RecipeBase, RecipeOutcome
-from redqueen.experiments.llm_games import LLMConfig, RunOutcome, close_clients
+from redqueen.experiments.llm_games import LLMConfig, LLMRun, RunOutcome, close_clients
 from redqueen.games.core import CHANCE
 from redqueen.games.hidden.hanabi import PRESETS, HanabiGame, HanabiState
 from redqueen.measure.statistics import finite_or_none, mean_ci, rate_with_interval
 from redqueen.play.match import MatchResult, aplay_match, play_match, replay
 from redqueen.play.schedule import ScheduledMatch, match_seed
 from redqueen.report.hanabi import write_hanabi_report
-from redqueen.store.llm_cache import LLMStore
-from redqueen.store.run_store import DB_NAME, RunStore
+from redqueen.store.run_store import RunStore
 
 PLAYERS = ("random", "rules", "llm")
 """The players a team is made of."""
@@ -179,40 +177,15 @@ class _Played:
     result: MatchResult
 
 
-class _Run:
+class _Run(LLMRun):
     """The run directory (or memory): matches stored as they finish, LLM calls cached and
     recorded."""
 
-    def __init__(self, recipe: RecipeBase, out_dir: Path | None) -> None:
-        self.out_dir = out_dir
-        self.store: RunStore | None = None
-        self.sink: LLMStore | None = None
-        if out_dir is not None:
-            self.store = RunStore(out_dir)
-            self.store.bind_config(
-                recipe.model_dump(mode="json"), ignore=type(recipe).resumable_changes
-            )
-            self.sink = LLMStore(Path(out_dir) / DB_NAME)
-
-    def close(self) -> None:
-        if self.store is not None:
-            self.store.close()
-        if self.sink is not None:
-            self.sink.close()
-
-    def save(self, job: _Job, played: _Played) -> None:
+    def save_played(self, job: _Job, played: _Played) -> None:
         if self.store is None:
             return
         self.store.set_meta(f"job:{job.key}", played.record)
         self.store.record_match(ScheduledMatch(job.key, job.index, (0, 1), job.seed), played.result)
-
-    def write_results(self, outcome: RunOutcome) -> None:
-        if self.out_dir is None:
-            return
-        path = Path(self.out_dir) / "results.json"
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(outcome.to_dict(), indent=2, allow_nan=False, default=str))
-        tmp.replace(path)
 
 
 def stored_matches(store: RunStore) -> dict[str, _Played]:
@@ -355,7 +328,7 @@ class HanabiEvalRecipe(RecipeBase):
         def finish(job: _Job, result: MatchResult) -> None:
             nonlocal done
             item = _Played(match_record(games[job.preset], result), result)
-            run.save(job, item)
+            run.save_played(job, item)
             played[job.key] = item
             done += 1
             if progress is not None:

@@ -33,9 +33,9 @@ from redqueen.experiments.llm_games import (
     JobResult,
     LLMConfig,
     LLMJob,
+    LLMRun,
     RunOutcome,
-    _Run,
-    _run_jobs,
+    run_llm_jobs,
     stored_results,
 )
 from redqueen.games.hidden.spy import SpyOutcome, SpyState, WhoIsTheSpyGame
@@ -208,9 +208,9 @@ class _SpyRecipe(RecipeBase):
         return rows
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RecipeOutcome:
-        run = _Run(self, out_dir)
+        run = LLMRun(self, out_dir)
         try:
-            results, failed = _run_jobs(run, self.jobs(), progress)
+            results, failed = run_llm_jobs(run, self.jobs(), progress)
             rows = self.rows({r.job_key: r for r in results})
             outcome = RunOutcome(
                 self.name,

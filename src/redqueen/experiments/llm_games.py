@@ -166,7 +166,7 @@ class RunOutcome:
         return self.text
 
 
-class _Run:
+class LLMRun:
     """The run directory (or memory): matches stored, LLM calls recorded."""
 
     def __init__(self, recipe: RecipeBase, out_dir: Path | None) -> None:
@@ -217,7 +217,7 @@ class _Run:
 
 
 async def _play_jobs(
-    run: _Run, jobs: Sequence[LLMJob], progress: ProgressHook | None, offset: int, total: int
+    run: LLMRun, jobs: Sequence[LLMJob], progress: ProgressHook | None, offset: int, total: int
 ) -> tuple[list[JobResult], dict[str, str]]:
     """Play ``jobs`` concurrently; store each as it finishes. Returns the results and the
     matches whose backend failed, with the cause (not stored: played again on the next
@@ -271,8 +271,8 @@ async def close_clients(agents: Sequence[Agent]) -> None:
             await client.close()
 
 
-def _run_jobs(
-    run: _Run, jobs: Sequence[LLMJob], progress: ProgressHook | None
+def run_llm_jobs(
+    run: LLMRun, jobs: Sequence[LLMJob], progress: ProgressHook | None
 ) -> tuple[list[JobResult], list[str]]:
     """Every job's result, the stored ones first read back, the rest played now; and the
     keys of the matches that failed (their causes are kept as ``failed_matches`` in the
@@ -460,10 +460,10 @@ class RepeatedGamesLLMRecipe(RecipeBase):
         return jobs
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RecipeOutcome:
-        run = _Run(self, out_dir)
+        run = LLMRun(self, out_dir)
         try:
             jobs = self.jobs()
-            results, failed = _run_jobs(run, jobs, progress)
+            results, failed = run_llm_jobs(run, jobs, progress)
             outcome = RunOutcome(self.name, self.kind, {}, "")
             outcome.results, outcome.text = summarise_repeated(results, self.rounds)
             outcome.results["failed_matches"] = failed
@@ -663,9 +663,9 @@ class LLMVsBaselinesRecipe(RecipeBase):
         return jobs
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RecipeOutcome:
-        run = _Run(self, out_dir)
+        run = LLMRun(self, out_dir)
         try:
-            results, failed = _run_jobs(run, self.jobs(), progress)
+            results, failed = run_llm_jobs(run, self.jobs(), progress)
             rows, text = summarise_baselines(results)
             outcome = RunOutcome(
                 self.name,
@@ -820,7 +820,7 @@ class DonorCulturalEvolutionRecipe(RecipeBase):
         )
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RecipeOutcome:
-        run = _Run(self, out_dir)
+        run = LLMRun(self, out_dir)
         try:
             history = asyncio.run(self._evolve(run, progress))
         finally:
@@ -842,7 +842,7 @@ class DonorCulturalEvolutionRecipe(RecipeBase):
         config, history = stored_generations(run_dir)
         return write_donor_cultural_report(run_dir, config, history)
 
-    async def _evolve(self, run: _Run, progress: ProgressHook | None) -> list[dict[str, Any]]:
+    async def _evolve(self, run: LLMRun, progress: ProgressHook | None) -> list[dict[str, Any]]:
         made: list[Agent] = []
         try:
             return await self._generations(run, progress, made)
@@ -850,7 +850,7 @@ class DonorCulturalEvolutionRecipe(RecipeBase):
             await close_clients(made)
 
     async def _generations(
-        self, run: _Run, progress: ProgressHook | None, made: list[Agent]
+        self, run: LLMRun, progress: ProgressHook | None, made: list[Agent]
     ) -> list[dict[str, Any]]:
         writer = self.llm.agent()
         made.append(writer)

@@ -780,7 +780,7 @@ def feed_back(agents: Sequence[Agent], record: Mapping[str, Any]) -> None:
             agent.record(record["family"], int(record["difficulty"]), float(record["pass_rate"]))
 
 
-class _Run:
+class LLMRun:
     """The run directory (or memory): matches stored as they finish, LLM calls cached and
     recorded."""
 
@@ -976,7 +976,7 @@ class RoleGamesRecipe(RecipeBase):
         return rows
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> RecipeOutcome:
-        run = _Run(self, out_dir)
+        run = LLMRun(self, out_dir)
         try:
             groups = self.groups()
             played, failed = asyncio.run(self._play(run, groups, progress))
@@ -1001,7 +1001,7 @@ class RoleGamesRecipe(RecipeBase):
         return outcome
 
     async def _play(
-        self, run: _Run, groups: Sequence[_Group], progress: ProgressHook | None
+        self, run: LLMRun, groups: Sequence[_Group], progress: ProgressHook | None
     ) -> tuple[dict[str, _Played], dict[str, str]]:
         stored = run.stored()
         total = sum(len(g.keys) for g in groups)
