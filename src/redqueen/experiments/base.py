@@ -174,6 +174,15 @@ def saved_progress(run_dir: Path | str, key: str) -> int:
     return max((int(point[0]) for point in record.get("curve") or []), default=0)
 
 
+def stored_result(run_dir: Path | str) -> tuple[dict[str, Any], Any]:
+    """A run's config and the whole result its recipe stored as the ``result`` record
+    (None while there is none), for the kinds that keep their result in one record."""
+    from redqueen.store.run_store import RunStore
+
+    with RunStore(run_dir) as store:
+        return store.config(), store.get_meta("result")
+
+
 def json_safe(value: Any) -> Any:
     """``value`` with NaN and infinities as None (in nested dicts, lists and tuples), so
     that a result stored as run metadata is valid JSON."""

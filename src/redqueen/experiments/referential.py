@@ -29,7 +29,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta
+from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta, stored_result
 from redqueen.games.registry import make
 from redqueen.learn.referential import (
     PopulationResult,
@@ -202,10 +202,7 @@ class ReferentialPopulationsRecipe(RecipeBase):
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
-        with RunStore(run_dir) as store:
-            config = store.config()
-            result = store.get_meta("result")
-        return referential_report(Path(run_dir), config, result)
+        return referential_report(Path(run_dir), *stored_result(run_dir))
 
 
 def _interval(values: list[float], bounds: tuple[float, float] | None) -> dict[str, Any]:

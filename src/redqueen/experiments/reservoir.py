@@ -53,7 +53,13 @@ from redqueen.agents.reservoir import (
     noisy_cooperator,
     perturbation_schedule,
 )
-from redqueen.experiments.base import ProgressHook, RecipeBase, json_safe, stored_meta
+from redqueen.experiments.base import (
+    ProgressHook,
+    RecipeBase,
+    json_safe,
+    stored_meta,
+    stored_result,
+)
 from redqueen.measure.reservoir import (
     action_variance,
     gaussian_kl,
@@ -298,10 +304,7 @@ class ReservoirGovernanceRecipe(RecipeBase):
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
-        with RunStore(run_dir) as store:
-            config = store.config()
-            result = store.get_meta("result")
-        return reservoir_report(Path(run_dir), config, result)
+        return reservoir_report(Path(run_dir), *stored_result(run_dir))
 
 
 def _interval(values: list[float], bounds: tuple[float, float] | None) -> dict[str, Any]:

@@ -25,7 +25,13 @@ from redqueen.agents.social import (
     DONOR_STRATEGIES,
     CommonsAgent,
 )
-from redqueen.experiments.base import ProgressHook, RecipeBase, json_safe, stored_meta
+from redqueen.experiments.base import (
+    ProgressHook,
+    RecipeBase,
+    json_safe,
+    stored_meta,
+    stored_result,
+)
 from redqueen.games.commons import CommonsGame, CommonsState, commons
 from redqueen.learn.donor_evolution import DonorEvolutionConfig, GenerationStats, evolve_donors
 from redqueen.measure.social import (
@@ -151,10 +157,7 @@ class DonorEvolutionRecipe(RecipeBase):
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
-        with RunStore(run_dir) as store:
-            config = store.config()
-            result = store.get_meta("result")
-        return donor_evolution_report(Path(run_dir), config, result)
+        return donor_evolution_report(Path(run_dir), *stored_result(run_dir))
 
 
 def _tick(
@@ -396,10 +399,7 @@ class CommonsNormsRecipe(RecipeBase):
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
-        with RunStore(run_dir) as store:
-            config = store.config()
-            result = store.get_meta("result")
-        return commons_norms_report(Path(run_dir), config, result)
+        return commons_norms_report(Path(run_dir), *stored_result(run_dir))
 
 
 def best_symmetric_welfare(game: CommonsGame) -> float:

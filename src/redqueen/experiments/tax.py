@@ -50,7 +50,13 @@ from redqueen.agents.tax import (
     scripted_votes,
 )
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import ProgressHook, RecipeBase, json_safe, stored_meta
+from redqueen.experiments.base import (
+    ProgressHook,
+    RecipeBase,
+    json_safe,
+    stored_meta,
+    stored_result,
+)
 from redqueen.experiments.llm_games import LLMConfig, close_clients
 from redqueen.games.tax_economy import (
     BRACKET_PRESETS,
@@ -239,10 +245,7 @@ class TaxSaezRecipe(RecipeBase):
 
     @classmethod
     def write_report(cls, run_dir: Path) -> Path:
-        with RunStore(run_dir) as store:
-            config = store.config()
-            result = store.get_meta("result")
-        return tax_saez_report(Path(run_dir), config, result)
+        return tax_saez_report(Path(run_dir), *stored_result(run_dir))
 
 
 def summarise_planners(draws: list[dict[str, Any]], planners: list[str]) -> list[dict[str, Any]]:
