@@ -11,7 +11,35 @@ presets are the published ones:
 - ``mars`` (MARS, thu-nics/MARS ``roll/``): the seat's chat grows turn by turn (system,
   user, assistant, user, ...), answers between ``<answer>`` tags after free thinking;
   +0.05 per valid move, +0.1 to every seat on a draw, an invalid reply is an immediate
-  loss of -1 - 10 and pays the others nothing.
+  loss of -1 - 10 and pays the others nothing. These are MARS's tic-tac-toe and connect
+  four rewards (``roll/agentic/env/tictactoe/env.py`` L125-126 and L226-246: those games
+  pay only at the end, so the ``0.1 if reward == 0`` line that pays the last step is
+  what pays a draw). MARS's rules differ by game, so one preset cannot match them all:
+  its Kuhn and Leduc envs have no +0.1 line (a Leduc split pot pays 0, here +0.1) and
+  charge an invalid reply -(chips bet so far) - 10 (``kuhn_poker/env.py`` L303-323,
+  ``leduc_poker/env.py`` L380-400), here -11; its Hanabi is the next preset.
+- ``mars_hanabi`` (MARS's Hanabi, ``roll/agentic/env/hanabi/env.py`` and
+  ``roll/agentic/rollout/env_manager.py``, as ``examples/hanabi/
+  agentic_val_hanabi_selfplay.yaml`` trains it): the ``mars`` prompts with points paid
+  when they are scored. OpenSpiel's ``state.rewards()`` after each move and the chance
+  that follows it (env.py L135-152) is the change in the score, so a scoring play pays
+  +1 and losing the last life, which zeroes the score, pays minus the points so far;
+  ``env_manager._log_env_state`` (L721-775) adds a step's reward to the mover's current
+  turn and to the partner's latest turn, and to no turn of a partner that has not moved
+  yet (L767), as :attr:`Protocol.step_rewards` does. At the end of a game a step reward
+  of 0 becomes +0.1 for both (env.py L150-151, ``len(info) > 1`` only when terminal:
+  :attr:`Protocol.terminal_zero_reward`). An invalid or over-long reply scores
+  ``-(own score so far) - 10`` for the offender and 0 for the partner and ends the game
+  (``get_losing_state``, L296-334: :attr:`Protocol.invalid_relative_to_return`), so
+  the offender's turn rewards add up to -10 plus its format bonuses. +0.05 per valid
+  move (``format_penalty``, env_manager L306-312); 50 moves at most
+  (``max_actions_per_traj``: a game that reaches it ends as it stands, with no end
+  bonus, L732-734); sampling temperature 0.6 (the yaml's; not its top-p 0.99 and top-k
+  100: the learner's logprobs are those of ``softmax(logits / T)``).
+
+  Neither MARS preset carries over MARS's length penalty (``compute_length_penalty``,
+  env_manager L275-293: -0.5 (L - 2048) / 2037 on a reply of L > 2048 tokens) or its
+  loss for a chat that comes within 1,000 tokens of its 32,768-token context (L476-477).
 - ``plain``: the observation and the legal moves, answered with the move's words first
   (the longest run of first words that names a legal move is the answer; what follows is
   ignored); for the tiny word-level models of :mod:`redqueen.learn.llm.tiny` (laptops
@@ -74,14 +102,30 @@ class Protocol:
     """The offender's reward when an invalid reply ends the game."""
     invalid_other: float = 0.5
     """Every other seat's reward when an invalid reply ends the game."""
+    invalid_relative_to_return: bool = False
+    """The offender's reward for an invalid reply is ``invalid_reward`` minus its own
+    return so far (``State.returns()``), so that with ``step_rewards`` its rewards add up
+    to ``invalid_reward`` plus the per-turn shaping (MARS's Hanabi: -(score so far) - 10)."""
     draw_reward: float = 0.0
     """Added to every seat's final reward when the game ends with all returns equal."""
+    terminal_zero_reward: float = 0.0
+    """Paid instead of 0 to a seat whose reward for the last step is 0 when the game ends
+    by its rules (not cut, no invalid reply): MARS's ``0.1 if reward == 0``. With
+    ``step_rewards`` the last step's reward is the change in the seat's return over the
+    last move; without, it is the whole return (in a zero-sum game: 0 exactly on a draw)."""
+    step_rewards: bool = False
+    """Pay returns as they change: after every move (and the chance that follows it),
+    the change in each seat's ``State.returns()`` is added to that seat's latest turn,
+    so points are paid on the turn they are scored; a change before a seat's first turn
+    is paid to none of its turns (as MARS does). Without it, a seat's return is paid on
+    its last turn when the game ends."""
     valid_move_bonus: float = 0.0
     """Added to the reward of each turn whose reply was a legal move."""
     length_penalty: float = 0.0
     """Subtracted from a turn's reward, times its completion length over max_new_tokens."""
     max_turns: int = 50
-    """Decisions (all seats together) after which a game is cut: a draw, all rewards 0."""
+    """Decisions (all seats together) after which a game is cut: without step rewards a
+    draw with all rewards 0; with them the rewards paid so far stand, with no end bonus."""
     error_allowance: int = 0
     """Invalid replies a seat may make in one game before the invalid-reply rule applies;
     each is asked again (and, as a trained seat, is a sample with the turn's reward 0)."""
@@ -111,8 +155,20 @@ PRESETS: dict[str, Protocol] = {
         valid_move_bonus=0.05,
     ),
     "plain": Protocol(prompt_style="plain", max_new_tokens=4),
+    "mars_hanabi": Protocol(
+        prompt_style="mars",
+        invalid_reward=-10.0,
+        invalid_other=0.0,
+        invalid_relative_to_return=True,
+        terminal_zero_reward=0.1,
+        step_rewards=True,
+        valid_move_bonus=0.05,
+        max_turns=50,
+        temperature=0.6,
+    ),
 }
-"""SPIRAL's and MARS's protocols, and the plain one of tiny models."""
+"""SPIRAL's and MARS's protocols, MARS's Hanabi protocol, and the plain one of tiny
+models."""
 
 
 def protocol(preset: str = "spiral", **overrides: Any) -> Protocol:
@@ -219,8 +275,10 @@ class EpisodeRecord:
     episode: int
     players: list[str]
     rewards: list[float]
-    """Each seat's final reward under the protocol (the game's return, or the
-    invalid-reply and draw rewards)."""
+    """Each seat's final reward under the protocol, per-turn shaping aside: the game's
+    return with the draw and end rewards, or the invalid-reply rewards (with step rewards:
+    plus the return when the game stopped). A trained seat's turn rewards add up to this
+    plus its shaping, less what it was scored before its first turn (step rewards)."""
     returns: list[float]
     """The game's own returns (zero when an invalid reply or the turn limit ended it)."""
     invalid_by: int | None
@@ -285,6 +343,12 @@ class _Game:
         self.truncated = False
         self.pending: dict[int, int | str] = {}
         """Answers of a simultaneous node gathered so far."""
+        self.paid = [0.0] * game.num_players
+        """Each seat's return when step rewards were last paid."""
+        self.paid_at = -1
+        """The state's move number then."""
+        self.last_step = [0.0] * game.num_players
+        """The change in each seat's return over the last move (step rewards)."""
         for agent in {id(p): p for p in players if isinstance(p, Agent)}.values():
             agent.check_game(game)
             agent.reset()
@@ -337,11 +401,26 @@ class _Game:
             self.state.apply_action(action)
 
     def advance(self, protocol: Protocol) -> None:
-        """Chance nodes, then the turn limit."""
+        """Chance nodes, then step rewards, then the turn limit. Called after every move;
+        calling it again changes nothing."""
         while not self.state.is_terminal() and self.state.current_player() == CHANCE:
             self.state.apply_action(sample_chance_outcome(self.state, self.chance_rng))
+        if protocol.step_rewards:
+            self.pay_steps()
         if not self.done and self.decisions >= protocol.max_turns:
             self.truncated = True
+
+    def pay_steps(self) -> None:
+        """Add the change in each seat's return since the last payment to the seat's
+        latest turn (a seat with no turn yet is paid nothing: MARS, env_manager.py L767)."""
+        if self.state.move_number == self.paid_at:
+            return
+        now = [float(r) for r in self.state.returns()]
+        self.last_step = [r - before for r, before in zip(now, self.paid, strict=True)]
+        self.paid, self.paid_at = now, self.state.move_number
+        for seat, change in zip(self.seats, self.last_step, strict=True):
+            if seat.turn_rewards:
+                seat.turn_rewards[-1] += change
 
 
 class Collector:
@@ -433,9 +512,8 @@ class Collector:
                     )
                 for (version, g, seat, prompt), reply in zip(items, replies, strict=True):
                     self._answer(g, seat, version, prompt, reply)
-            for g in running:
-                if not g.done:
-                    g.advance(self.protocol)
+            for g in running:  # a game that has just ended is paid its last step too
+                g.advance(self.protocol)
         return [self._record(g) for g in running]
 
     def _calls(self, versions: list[int]) -> list[list[int]]:
@@ -546,17 +624,30 @@ class Collector:
     def _record(self, g: _Game) -> EpisodeRecord:
         protocol = self.protocol
         n = g.game.num_players
+        now = [float(r) for r in g.state.returns()]
+        # ``paid``: what the turns were paid as the game went (step rewards);
+        # ``end``: what the protocol pays on each seat's last turn now
+        paid = now if protocol.step_rewards else [0.0] * n
         if g.invalid_by is not None:
-            rewards = [protocol.invalid_other] * n
-            rewards[g.invalid_by] = protocol.invalid_reward
+            end = [protocol.invalid_other] * n
+            end[g.invalid_by] = protocol.invalid_reward
+            if protocol.invalid_relative_to_return:
+                end[g.invalid_by] -= now[g.invalid_by]
             returns = [0.0] * n
         elif g.truncated:
-            rewards, returns = [0.0] * n, [0.0] * n
+            end, returns = [0.0] * n, [0.0] * n
         else:
-            returns = [float(r) for r in g.state.returns()]
-            rewards = list(returns)
-            if all(abs(r - returns[0]) < 1e-12 for r in returns):
-                rewards = [r + protocol.draw_reward for r in rewards]
+            returns = now
+            # without step rewards the whole return is paid now: it is the last step's
+            if protocol.step_rewards:
+                end, last = [0.0] * n, g.last_step
+            else:
+                end, last = list(now), now
+            zero = protocol.terminal_zero_reward
+            end = [e + (zero if abs(x) < 1e-12 else 0.0) for e, x in zip(end, last, strict=True)]
+            if all(abs(r - now[0]) < 1e-12 for r in now):
+                end = [e + protocol.draw_reward for e in end]
+        rewards = [a + b for a, b in zip(paid, end, strict=True)]
         samples: list[TurnSample] = []
         traces: list[SeatTrace] = []
         for seat, s in enumerate(g.seats):
@@ -564,7 +655,7 @@ class Collector:
             if not (isinstance(player, PolicySeat) and player.trained) or not s.turn_rewards:
                 continue
             turn_rewards = list(s.turn_rewards)
-            turn_rewards[-1] += rewards[seat]
+            turn_rewards[-1] += end[seat]
             traces.append(SeatTrace(g.game.id, seat, turn_rewards))
             samples.extend(s.samples)
         return EpisodeRecord(
