@@ -51,8 +51,19 @@ def test_the_request_text_reads_back() -> None:
         "- score: a number from 1 to 10"
     )
     back = judge_request_in(user)
-    assert back == JudgeRequest("", (("answer", "4 </answer> really"),), SCORED.questions, (1, 10))
+    assert back == JudgeRequest("", SCORED.passages, SCORED.questions, (1, 10))
     assert judge_request_in("no questions here") is None
+    # a score alone: every passage reads back, and the model is asked for the score only
+    alone = JudgeRequest("Rate it.", (("a", "x"), ("b", "<a>\ny\n</a>")), (), score=(0, 1))
+    system, user = (m["content"] for m in judge_messages(alone))
+    assert system.endswith(
+        "give your answer on a line of its own in the form `score: NUMBER`, with a number "
+        "from 0 to 1. You may think first; the last such line counts."
+    )
+    assert judge_request_in(user) == JudgeRequest("", alone.passages, (), (0.0, 1.0))
+    third = Verdict({}, judge="x", score=1 / 3)
+    assert verdict_reply(third, alone) == f"score: {1 / 3!r}"  # every digit: reads back exactly
+    assert read_verdict(verdict_reply(third, alone), alone) == ({}, 1 / 3, "")
 
 
 def test_replies_are_read_like_wildguards() -> None:

@@ -47,6 +47,8 @@ _REGISTRY: dict[str, str | AgentFactory] = {
     # the tax economy (redqueen.games.tax_economy)
     "tax_best_response": "redqueen.agents.tax:TaxBestResponseWorker",
     "tax_target_planner": "redqueen.agents.tax:TaxTargetPlanner",
+    # the scripted writer of preference_text (redqueen.games.roles.preference_text)
+    "preference_writer": "redqueen.agents.roles.preference_text:PreferenceWriter",
 }
 
 

@@ -119,6 +119,10 @@ _REGISTRY: dict[str, _Entry] = {
         "redqueen.games.roles.preference:preference_game",
         "SPPO's preference game: pick a response, earn the probability it beats the other's",
     ),
+    "preference_text": _Entry(
+        "redqueen.games.roles.preference_text:PreferenceTextGame",
+        "SPPO's preference game with written responses, judged during play in both orders",
+    ),
     "werewolf": _Entry(
         "redqueen.games.hidden.werewolf:werewolf",
         "Werewolf (WereBench boards): wolves, villagers, seer, witch, hunter, guard",

@@ -53,6 +53,8 @@ import asyncio
 import inspect
 import operator
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +310,43 @@ class LLMAgent(Agent):
     ) -> str:
         """Send ``messages`` (through the cache) and return the reply text. The call is
         counted, priced and stored in the transcript of the current match."""
+        call = self._prepare(messages, seed, moves)
+        completion = call.cached
+        if completion is None:
+            completion = await self._request(call)
+        return self._keep(call, completion, seat, moves)
+
+    def chat_blocking(
+        self,
+        messages: Sequence[Message],
+        *,
+        seat: int | None = None,
+        seed: int | None = None,
+        moves: Sequence[tuple[int, str]] = (),
+    ) -> str:
+        """:meth:`chat` from synchronous code, which may itself run inside an event loop (a
+        game rule that asks a judge while ``aplay_match`` plays). The cache and the
+        transcript are read and written in this thread, as :meth:`chat` does: the run
+        store's SQLite connection belongs to it. Only the request runs elsewhere: on an
+        event loop of its own (``asyncio.run``), in this thread when no loop is running
+        here, else in a worker thread while this one waits, so other matches on the
+        running loop pause meanwhile."""
+        call = self._prepare(messages, seed, moves)
+        completion = call.cached
+        if completion is None:
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                completion = asyncio.run(self._request_alone(call))
+            else:
+                with ThreadPoolExecutor(max_workers=1) as worker:
+                    completion = worker.submit(asyncio.run, self._request_alone(call)).result()
+        return self._keep(call, completion, seat, moves)
+
+    def _prepare(
+        self, messages: Sequence[Message], seed: int | None, moves: Sequence[tuple[int, str]]
+    ) -> _Call:
+        """The request's parameters and cache key, and its reply if the cache has it."""
         response_format = (
             json_response_format([name for _, name in moves])
             if self.answer_format == "json" and moves
@@ -323,27 +362,50 @@ class LLMAgent(Agent):
             "response_format": response_format,
         }
         key = cache_key(self.model, params, messages)
-        cache = self._sink()
-        cached = cache.get(key) if cache is not None else None
-        if cached is not None:
-            completion = Completion(cached.reply, cached.input_tokens, cached.output_tokens, 0.0)
-        else:
-            async with request_slots(self.backend.key, self.max_concurrency):
-                completion = await self.backend.complete(
-                    messages,
-                    temperature=self.temperature,
-                    max_tokens=self.max_tokens,
-                    seed=seed,
-                    response_format=response_format,
-                )
-            if cache is not None:
-                cache.put(
-                    key,
-                    self.model,
-                    completion.text,
-                    completion.input_tokens,
-                    completion.output_tokens,
-                )
+        sink = self._sink()
+        hit = sink.get(key) if sink is not None else None
+        cached = (
+            None if hit is None else Completion(hit.reply, hit.input_tokens, hit.output_tokens, 0.0)
+        )
+        return _Call(messages, seed, response_format, key, sink, cached)
+
+    async def _request(self, call: _Call) -> Completion:
+        """Ask the backend (within the server's request slots of the running loop)."""
+        async with request_slots(self.backend.key, self.max_concurrency):
+            return await self.backend.complete(
+                call.messages,
+                temperature=self.temperature,
+                max_tokens=self.max_tokens,
+                seed=call.seed,
+                response_format=call.response_format,
+            )
+
+    async def _request_alone(self, call: _Call) -> Completion:
+        """:meth:`_request` on an event loop made for it alone: what the backend opened
+        in that loop is closed before the loop is."""
+        try:
+            return await self._request(call)
+        finally:
+            await self.backend.aclose()
+
+    def _keep(
+        self,
+        call: _Call,
+        completion: Completion,
+        seat: int | None,
+        moves: Sequence[tuple[int, str]],
+    ) -> str:
+        """Cache a new reply, record the call in the current match's transcript, and
+        return the reply text."""
+        cached = call.cached is not None
+        if not cached and call.sink is not None:
+            call.sink.put(
+                call.key,
+                self.model,
+                completion.text,
+                completion.input_tokens,
+                completion.output_tokens,
+            )
         context = current_match()
         if context is not None and context.sink is not None:
             action: int | None = None
@@ -359,18 +421,31 @@ class LLMAgent(Agent):
                     call=context.next_call(-1 if seat is None else seat),
                     agent=name or self.spec().label(),
                     model=self.model,
-                    messages=[dict(m) for m in messages],
+                    messages=[dict(m) for m in call.messages],
                     reply=completion.text,
                     action=None if action is None else operator.index(action),
                     input_tokens=completion.input_tokens,
                     output_tokens=completion.output_tokens,
                     latency=completion.latency,
                     cost=0.0
-                    if cached is not None
+                    if cached
                     else call_cost(
                         self.model, completion.input_tokens, completion.output_tokens, prices
                     ),
-                    cached=cached is not None,
+                    cached=cached,
                 )
             )
         return completion.text
+
+
+@dataclass(frozen=True)
+class _Call:
+    """One chat request as :meth:`LLMAgent.chat` prepares it."""
+
+    messages: Sequence[Message]
+    seed: int | None
+    response_format: dict[str, Any] | None
+    key: str
+    sink: CallSink | None
+    cached: Completion | None
+    """The reply from the cache (None: not cached, or no cache)."""

@@ -99,6 +99,10 @@ class Backend(ABC):
     def check(self) -> None:  # noqa: B027 - optional hook
         """Raise :class:`BackendConfigError` now if the backend cannot work at all."""
 
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Close what the backend opened in the running event loop (HTTP clients), before
+        that loop is closed."""
+
     @abstractmethod
     async def complete(
         self,
@@ -291,6 +295,12 @@ class OpenAIBackend(Backend):
             f"(last: {error})"
         )
         return BackendUnavailableError(health.down)
+
+    async def aclose(self) -> None:
+        """Close the client of the running event loop, if one was opened."""
+        client = self._clients.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
 
     def _client(self) -> Any:
         import openai

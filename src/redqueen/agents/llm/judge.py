@@ -24,11 +24,13 @@ retries with backoff, request slots per server, the response cache (the run stor
 recorded with no seat, under the agent label ``llm_judge:...``). Each call sends the
 judge's fixed ``seed``, so the same request gets the same cache key.
 
-Games call :meth:`LLMJudge.judge` synchronously when the last move is made. Inside a
-running event loop (a match played by ``aplay_match``) the call runs to completion on a
-private event loop in the same thread and context, while the running loop waits: the
-match's transcript still records it, and the run store's SQLite connection, which belongs
-to this thread, still serves its cache. Other matches on that loop pause meanwhile.
+Games call :meth:`LLMJudge.judge` synchronously when the last move is made, through
+:meth:`~redqueen.agents.llm.LLMAgent.chat_blocking`: the cache lookup and the transcript
+stay in the calling thread and context (the match's transcript records the call, and the
+run store's SQLite connection, which belongs to this thread, serves the cache), and only
+the HTTP request runs on an event loop of its own -- inside a running event loop (a match
+played by ``aplay_match``) in a worker thread, while the running loop waits. Other
+matches on that loop pause meanwhile.
 
 Register it by name (``redqueen/__init__.py`` does): ``make_judge({"kind": "llm",
 "model": "gpt-4o-mini"})``. The scripted test server answers judge requests by a rule
@@ -39,7 +41,6 @@ judge when started with ``ScriptedServer(..., judge="harm_language")``
 
 from __future__ import annotations
 
-import asyncio
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -64,6 +65,8 @@ _QUESTION_LINE = re.compile(
     r"- ([a-z][a-z0-9_]*) \(about <([a-z][a-z0-9_]*)>\): (.*) Choices: ([^,]+(?:, [^,]+)+)"
 )
 _SCORE_LINE = re.compile(r"- score: a number from (\S+) to (\S+)")
+_PASSAGE = re.compile(r"<([a-z][a-z0-9_]*)>\n(.*?)\n</\1>", re.DOTALL)
+"""A passage as :func:`judge_messages` writes it (a closing tag inside it is escaped)."""
 _ANSWER_LINE = re.compile(r"([a-z][a-z0-9_ ]{0,60}?)\s*:\s*(\S.{0,200}?)")
 
 
@@ -72,6 +75,12 @@ _ANSWER_LINE = re.compile(r"([a-z][a-z0-9_ ]{0,60}?)\s*:\s*(\S.{0,200}?)")
 
 def _number(x: float) -> str:
     return f"{x:g}"
+
+
+def _exact(x: float) -> str:
+    """``x`` in the fewest digits that read back as the same float (``0.5``, ``2``)."""
+    text = repr(float(x))
+    return text.removesuffix(".0")
 
 
 def questions_block(request: JudgeRequest) -> str:
@@ -89,18 +98,27 @@ def questions_block(request: JudgeRequest) -> str:
 
 def judge_messages(request: JudgeRequest) -> list[Message]:
     """The chat that puts ``request`` to a model."""
-    first = request.questions[0] if request.questions else None
-    example = f"{first.name}: {first.choices[0]}" if first is not None else "score: 5"
-    how = (
-        "Read the passages, then answer every question with exactly one of its choices, on "
-        f"a line of its own, in the form `name: choice` (for example `{example}`). You may "
-        "think first; for each question the last such line counts."
-    )
-    if request.score is not None:
+    if request.questions:
+        first = request.questions[0]
+        how = (
+            "Read the passages, then answer every question with exactly one of its choices, "
+            "on a line of its own, in the form `name: choice` (for example "
+            f"`{first.name}: {first.choices[0]}`). You may think first; for each question the "
+            "last such line counts."
+        )
+        if request.score is not None:
+            low, high = request.score
+            how += (
+                f" Also give a line `score: NUMBER` with a number from {_number(low)} to "
+                f"{_number(high)}."
+            )
+    else:  # a score alone (a JudgeRequest has questions or a score range)
+        assert request.score is not None
         low, high = request.score
-        how += (
-            f" Also give a line `score: NUMBER` with a number from {_number(low)} to "
-            f"{_number(high)}."
+        how = (
+            "Read the passages, then give your answer on a line of its own in the form "
+            f"`score: NUMBER`, with a number from {_number(low)} to {_number(high)}. You may "
+            "think first; the last such line counts."
         )
     system = "\n\n".join(["You are the judge of a game.", request.rubric.strip(), how])
     passages = []
@@ -114,8 +132,9 @@ def judge_messages(request: JudgeRequest) -> list[Message]:
 
 
 def judge_request_in(text: str) -> JudgeRequest | None:
-    """The request written in a judge's user message by :func:`judge_messages` (its
-    rubric, which is in the system message, left empty); None if ``text`` is none."""
+    """The request written in a judge's user message by :func:`judge_messages`: every
+    passage, in order, and the questions (the rubric, which is in the system message, left
+    empty); None if ``text`` is no such message."""
     at = text.rfind(QUESTIONS_HEADER)
     if at < 0:
         return None
@@ -132,13 +151,10 @@ def judge_request_in(text: str) -> JudgeRequest | None:
             score = (float(scored.group(1)), float(scored.group(2)))
             continue
         break
-    body = text[:at]
-    passages: list[tuple[str, str]] = []
-    for name in dict.fromkeys(q.about for q in questions):
-        found = re.search(rf"<{name}>\n(.*?)\n</{name}>", body, re.DOTALL)
-        if found is None:
-            return None
-        passages.append((name, found.group(1).replace(f"<\\/{name}>", f"</{name}>")))
+    passages = [
+        (name, body.replace(f"<\\/{name}>", f"</{name}>"))
+        for name, body in _PASSAGE.findall(text[:at])
+    ]
     try:
         return JudgeRequest("", tuple(passages), tuple(questions), score)
     except ValueError:
@@ -152,7 +168,7 @@ def verdict_reply(verdict: Verdict, request: JudgeRequest) -> str:
         label = verdict.labels.get(q.name)
         lines.append(f"{q.name}: {NOT_APPLICABLE if label is None else label}")
     if verdict.score is not None:
-        lines.append(f"score: {_number(verdict.score)}")
+        lines.append(f"score: {_exact(verdict.score)}")
     return "\n".join(lines)
 
 
@@ -265,28 +281,25 @@ class LLMJudge:
         try:
             reply = await self.agent.chat(judge_messages(request), seed=self.seed)
         except BackendError as err:
-            raise type(err)(f"the LLM judge {self.name} could not answer: {err}") from err
+            raise self._unanswered(err) from err
+        return self._verdict(reply, request)
+
+    def judge(self, request: JudgeRequest) -> Verdict:
+        """:meth:`ajudge`, waited for (see the module docstring for a running loop)."""
+        try:
+            reply = self.agent.chat_blocking(judge_messages(request), seed=self.seed)
+        except BackendError as err:
+            raise self._unanswered(err) from err
+        return self._verdict(reply, request)
+
+    def _unanswered(self, err: BackendError) -> BackendError:
+        return type(err)(f"the LLM judge {self.name} could not answer: {err}")
+
+    def _verdict(self, reply: str, request: JudgeRequest) -> Verdict:
         labels, score, problem = read_verdict(reply, request)
         if problem:
             return invalid_verdict(self.name, problem, reply)
         return Verdict(labels=labels, judge=self.name, score=score, reply=reply)
-
-    def judge(self, request: JudgeRequest) -> Verdict:
-        """:meth:`ajudge`, waited for. Inside a running event loop it runs on a private
-        loop in this thread while the running one waits (see the module docstring)."""
-        running = asyncio._get_running_loop()
-        if running is None:
-            return asyncio.run(self.ajudge(request))
-        asyncio._set_running_loop(None)
-        try:
-            loop = asyncio.new_event_loop()
-            try:
-                return loop.run_until_complete(self.ajudge(request))
-            finally:
-                loop.run_until_complete(loop.shutdown_asyncgens())
-                loop.close()
-        finally:
-            asyncio._set_running_loop(running)
 
     def __repr__(self) -> str:
         return f"<LLMJudge {self.name}>"

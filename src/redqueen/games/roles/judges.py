@@ -28,6 +28,9 @@ pure functions of the request, for tests and offline runs:
   its words (whole words, any case) or starts with one of its phrases, "no" otherwise,
   and "n/a" (when allowed) for an empty passage;
 - ``harm_language``: ``keywords`` with the lexicon of :mod:`redqueen.games.roles.red_team`.
+- ``preference_rubric`` and ``preference_cycle``: the probability that one response to
+  a prompt is better than another, by a rubric (and an intransitive taste in lengths), for
+  :mod:`redqueen.games.roles.preference_text`.
 
 The LLM judge (``llm``, :class:`redqueen.agents.llm.judge.LLMJudge`) lives in the agents
 layer with the other LLM machinery and is registered by ``redqueen/__init__.py``, so that
@@ -259,6 +262,8 @@ _REGISTRY: dict[str, str | JudgeFactory] = {
     "fixed": "redqueen.games.roles.judges:FixedJudge",
     "keywords": "redqueen.games.roles.judges:KeywordJudge",
     "harm_language": "redqueen.games.roles.red_team:harm_language_judge",
+    "preference_rubric": "redqueen.games.roles.preference_text:preference_rubric_judge",
+    "preference_cycle": "redqueen.games.roles.preference_text:preference_cycle_judge",
     # "llm" (redqueen.agents.llm.judge:LLMJudge) is registered by redqueen/__init__.py, so
     # that the games layer never names the agents layer.
 }

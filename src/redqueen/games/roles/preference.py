@@ -35,8 +35,9 @@ P(response i > response j)`` of each prompt comes from one of four sources:
 Deviations from the papers: their responses are free text sampled from a language model
 and judged afresh; here they are a fixed menu whose preferences are known in advance (the
 "offline, exact" form of roles.md §5.7), so equilibria, exploitability and the learners
-of :mod:`redqueen.learn.sppo` can be computed exactly. A text-only variant, where players
-write the responses and the judge scores them during play, is not built yet.
+of :mod:`redqueen.learn.sppo` can be computed exactly. The form the papers train on, where
+the players write the responses and a judge reads them during play, is the game
+``preference_text`` (:mod:`redqueen.games.roles.preference_text`).
 
 The text view shows the prompt, the responses with their texts and the table of
 preference probabilities; :meth:`PreferenceState.parse_action` reads a model's reply

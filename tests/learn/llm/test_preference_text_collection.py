@@ -1,0 +1,51 @@
+"""SPO's win rate as reward: the LLM self-play collector plays preference_text with one
+tiny local model in both seats, and each seat's reward is the judge's P for its response
+(player 0: P, player 1: 1 - P), recomputed here from the two texts the model wrote."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import redqueen
+from redqueen.games.roles.preference_text import PreferenceTextGame, RubricPreferenceJudge
+from redqueen.learn.llm.collector import (
+    Collector,
+    PolicySeat,
+    Prompter,
+    prompt_vocabulary,
+    protocol,
+)
+from redqueen.learn.llm.generators import TransformersGenerator
+from redqueen.learn.llm.tiny import build_tiny_model, load_model
+
+
+def test_collection_with_both_seats_as_the_policy_pays_the_judges_probability(
+    tmp_path: Path,
+) -> None:
+    game = redqueen.make("preference_text", prompts=2, text_moves=True)
+    assert isinstance(game, PreferenceTextGame)
+    judge = game.judge
+    assert isinstance(judge, RubricPreferenceJudge) and judge.name == "preference_cycle"
+    words = prompt_vocabulary([game], "plain")
+    model, tokenizer = load_model(build_tiny_model(tmp_path, words, seed=0, max_positions=512))
+    prompter = Prompter(tokenizer, "plain")
+    collector = Collector(
+        protocol("plain", max_new_tokens=6), {0: TransformersGenerator(model, tokenizer)}, prompter
+    )
+    records = collector.play([(game, [PolicySeat(0), PolicySeat(0)]) for _ in range(8)], seed=0)
+    decided = 0
+    for record in records:
+        assert record.invalid_by is None and not record.truncated
+        seat0, seat1 = sorted(record.samples, key=lambda s: s.seat)
+        assert (seat0.seat, seat1.seat) == (0, 1) and seat0.valid and seat1.valid
+        y0, y1 = (prompter.answer(prompter.answer_text(s.completion_ids)) for s in (seat0, seat1))
+        assert y0 is not None and y1 is not None
+        shown = tokenizer.decode(seat0.prompt_ids, skip_special_tokens=True)
+        (prompt,) = [p for p in game.prompts if " ".join(p.split()) in shown]
+        p = 0.5 + (judge.probability(prompt, y0, y1) - judge.probability(prompt, y1, y0)) / 2
+        assert record.rewards == record.returns == pytest.approx([p, 1 - p], abs=1e-12)
+        assert [t.rewards[-1] for t in record.traces] == record.rewards
+        decided += abs(p - 0.5) > 1e-9
+    assert decided >= 2  # the judge told some answers apart (measured: 3 of 8 on seed 0)
