@@ -105,6 +105,7 @@ _EMPTY = inspect.Parameter.empty
 @dataclass
 class ServeConfig:
     """What ``redqueen serve`` was given."""
+    restore_sessions,
 
     run_dirs: list[Path] = field(default_factory=list)
     human_dir: Path = Path("runs/human")
@@ -178,6 +179,13 @@ def create_app(config: ServeConfig) -> FastAPI:
                     "401: this server needs its token (open the address it printed, which "
                     "carries ?token=..., or send Authorization: Bearer TOKEN)",
                     status_code=401,
+    # matches in progress when the server last stopped, played again from their records
+    restored = restore_sessions([e.path for e in index.entries()], roots)
+    for restored_session in restored.sessions:
+        sessions[restored_session.id] = restored_session
+        if study is not None and restored_session.study_item is not None:
+            study_items[restored_session.id] = restored_session.study_item
+    unrestorable = {u.id: u for u in restored.problems}
                 )
             token_in_query = request.query_params.get("token") is not None
         participant = request.cookies.get("rq_participant") or ""
@@ -239,11 +247,15 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     def _session(request: Request, sid: str) -> PlaySession:
         session = sessions.get(sid)
-        if session is None:
+        if session is None and sid in unrestorable:
             raise HttpError(
-                404, f"no match {sid!r} in progress on this server (it ends when the server stops)"
+                409,
+                f"match {sid!r} was in progress when the server stopped but could not be "
+                f"restored: {unrestorable[sid].reason}",
             )
-        if session.owner != request.state.participant:
+        if session is None:
+            raise HttpError(404, f"no match {sid!r} on this server")
+        if not session.claim(request.state.participant):
             raise HttpError(403, "this match belongs to another participant")
         return session
 
@@ -294,7 +306,15 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     @app.get("/play", response_class=HTMLResponse)
     async def play_form(request: Request, game: str = "tic_tac_toe") -> Response:
-        return _page(request, "play_new.html", {"games": _games(), "form": {"game": game}})
+        mine = [
+            s
+            for s in sessions.values()
+            if not s.finished and s.belongs_to(request.state.participant)
+        ]
+        context = {"resume": mine, "unrestorable": list(unrestorable.values())}
+        return _page(
+            request, "play_new.html", {"games": _games(), "form": {"game": game}, **context}
+        )
 
     @app.post("/play")
     async def play_start(request: Request) -> Response:
@@ -587,7 +607,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             raise HttpError(403, "join the study first (consent)")
         for sid in study_items:  # a match of theirs still going: back to it
             going = sessions.get(sid)
-            if going and going.owner == request.state.participant and not going.finished:
+            if going and going.belongs_to(request.state.participant) and not going.finished:
                 return RedirectResponse(f"/play/{sid}", status_code=303)
         remaining = s.remaining(p)
         if not remaining:
@@ -647,3 +667,4 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.limiter = limiter
     app.state.study = study
     return app
+            study_item=item.index,

@@ -26,8 +26,12 @@ from the same seat), so differences between participants are not differences of 
 Storage. Every match is stored like any browser match (:class:`~redqueen.web.sessions.
 HumanRuns`, one run directory per game under ``out``) under the key
 ``study/p<k>/<item>/<session>``; the participants (number, name, a hash of their browser
-id, consent time, items done) are kept in ``out/participants.json``. A participant who
-comes back with the same browser goes on where they stopped.
+id, consent time, items done) are kept in ``out/participants.json``, written atomically.
+A participant who comes back with the same browser goes on where they stopped, also
+after the server stopped: a match in progress is restored with its moves
+(:func:`redqueen.web.sessions.restore_sessions`), and an item whose match was stored
+just before the server stopped, before it was marked done, is marked done when the study
+is opened again (it is never played twice).
 
 Results. For each game and opponent, from the participants' side: wins, draws and losses
 with the win rate's Wilson interval, and the mean return with its 95% interval on the
@@ -39,7 +43,6 @@ when pyarrow is installed (the ``web`` extra).
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -59,9 +62,10 @@ from redqueen.games.core import Game
 from redqueen.games.registry import make
 from redqueen.measure.statistics import METHODS, mean_ci, outcome, wilson_interval
 from redqueen.play.match import MatchResult
-from redqueen.play.schedule import match_seed
+from redqueen.play.schedule import ScheduledMatch, match_seed
 from redqueen.store.run_store import DB_NAME, RunStore
-from redqueen.web.sessions import HumanRuns, build_opponent
+from redqueen.web.in_progress import write_json_atomically
+from redqueen.web.sessions import HumanRuns, build_opponent, participant_hash
 
 PARTICIPANTS_FILE = "participants.json"
 
@@ -181,10 +185,6 @@ class Participant:
         }
 
 
-def _hash(participant_id: str) -> str:
-    return hashlib.sha256(participant_id.encode()).hexdigest()
-
-
 class Study:
     """A running study: its config, where it stores, and its participants."""
 
@@ -201,18 +201,40 @@ class Study:
         if path.is_file():
             data = json.loads(path.read_text(encoding="utf-8"))
             self.participants = [Participant(**p) for p in data.get("participants", [])]
+        self._mark_stored_items_done()
 
     def _save(self) -> None:
-        path = self.out / PARTICIPANTS_FILE
-        tmp = path.with_suffix(".json.tmp")
         data = {"study": self.config.name, "participants": [p.to_dict() for p in self.participants]}
-        tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-        tmp.replace(path)
+        write_json_atomically(self.out / PARTICIPANTS_FILE, data)
+
+    def _stored(self) -> list[tuple[Game, ScheduledMatch, MatchResult]]:
+        """Every stored match of the study's run directories."""
+        out: list[tuple[Game, ScheduledMatch, MatchResult]] = []
+        for game in self.games:
+            path = self.runs.run_dir(game)
+            if (path / DB_NAME).is_file():
+                with RunStore(path) as store:
+                    out.extend((game, m, r) for m, r in store.matches())
+        return out
+
+    def _mark_stored_items_done(self) -> None:
+        """Mark done every item whose match is stored (the server may have stopped between
+        storing a match and marking its item)."""
+        by_number = {p.number: p for p in self.participants}
+        changed = False
+        for _, match, _ in self._stored():
+            parsed = _study_key(match.key)
+            p = by_number.get(parsed[0]) if parsed else None
+            if parsed and p is not None and parsed[1] not in p.done:
+                p.done.append(parsed[1])
+                changed = True
+        if changed:
+            self._save()
 
     def participant(self, participant_id: str | None) -> Participant | None:
         if not participant_id:
             return None
-        digest = _hash(participant_id)
+        digest = participant_hash(participant_id)
         return next((p for p in self.participants if p.id_hash == digest), None)
 
     def join(self, participant_id: str, name: str) -> Participant:
@@ -220,7 +242,9 @@ class Study:
         known = self.participant(participant_id)
         if known is not None:
             return known
-        p = Participant(len(self.participants), name, _hash(participant_id), time.time(), [])
+        p = Participant(
+            len(self.participants), name, participant_hash(participant_id), time.time(), []
+        )
         self.participants.append(p)
         self._save()
         return p
@@ -246,17 +270,10 @@ class Study:
         names = {f"p{p.number}": p.name for p in self.participants}
         labels = [parse_agent_spec(t).label() for t in self.config.opponents]
         rows: list[dict[str, Any]] = []
-        for game in self.games:
-            path = self.runs.run_dir(game)
-            if not (path / DB_NAME).is_file():
-                continue
-            with RunStore(path) as store:
-                stored = list(store.matches())
-            for match, result in stored:
-                parts = match.key.split("/")
-                if len(parts) != 4 or parts[0] != "study":
-                    continue
-                rows.append(_row(game, result, parts, names, labels, match.key))
+        for game, match, result in self._stored():
+            parsed = _study_key(match.key)
+            if parsed is not None:
+                rows.append(_row(game, result, parsed, names, labels, match.key))
         rows.sort(key=lambda r: (r["participant"], r["item"]))
         return rows
 
@@ -301,10 +318,21 @@ def _num(x: float) -> float | None:
     return None if math.isnan(x) else float(x)
 
 
+def _study_key(key: str) -> tuple[int, int] | None:
+    """(participant number, item) of a key ``study/p<k>/<item>/<session>``, else None."""
+    parts = key.split("/")
+    if len(parts) != 4 or parts[0] != "study" or not parts[1].startswith("p"):
+        return None
+    try:
+        return int(parts[1][1:]), int(parts[2])
+    except ValueError:
+        return None
+
+
 def _row(
     game: Game,
     result: MatchResult,
-    key_parts: Sequence[str],
+    key_parts: tuple[int, int],
     names: dict[str, str],
     labels: Sequence[str],
     key: str,
@@ -313,9 +341,9 @@ def _row(
     others = [a for i, a in enumerate(result.agents) if i != seat]
     opponent = next((a for a in others if a in labels), others[0] if others else "")
     return {
-        "participant": int(key_parts[1].removeprefix("p")),
-        "name": names.get(key_parts[1], result.agents[seat].removeprefix("human:")),
-        "item": int(key_parts[2]),
+        "participant": key_parts[0],
+        "name": names.get(f"p{key_parts[0]}", result.agents[seat].removeprefix("human:")),
+        "item": key_parts[1],
         "game": game.id,
         "opponent": opponent,
         "seat": seat,
