@@ -10,19 +10,22 @@ and, when ``REDQUEEN_ARTIFACTS`` is set, copied there.
 
 from __future__ import annotations
 
-import os
-import shutil
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from web_browser import (
+    chromium,
+    console_errors,
+    require_browser,
+    screenshot,
+    serve,
+    text_of,
+    wait_for,
+)
 
 from redqueen.agents.llm.prompts import LEGAL_MOVES_HEADER
 from redqueen.agents.random_agent import RandomAgent
@@ -31,107 +34,33 @@ from redqueen.play.match import play_match
 from redqueen.play.schedule import ScheduledMatch
 from redqueen.store.run_store import RunStore
 
-WEB_EXTRA = "redqueen serve needs the web extra: pip install 'redqueen[web]'"
-pytest.importorskip("fastapi", reason=WEB_EXTRA)
-webdriver = pytest.importorskip("selenium.webdriver", reason="the browser tests need selenium")
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-DRIVER = shutil.which("chromedriver")
-if CHROMIUM is None or DRIVER is None:
-    pytest.skip(
-        "the browser tests need Debian's chromium and chromium-driver "
-        "(apt-get install chromium chromium-driver)",
-        allow_module_level=True,
-    )
+require_browser()
 
-from selenium.common.exceptions import WebDriverException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 LIVE_MATCHES = 4
 LIVE_GAP = 1.0
 """The run followed live stores a match every LIVE_GAP seconds."""
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def server(runs_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``redqueen serve RUNS --port P`` in a child process; its base URL."""
-    work = tmp_path_factory.mktemp("serve")
-    port = _free_port()
-    command = [sys.executable, "-m", "redqueen.cli", "serve", str(runs_root), "--port", str(port)]
-    command += ["--human-dir", str(work / "human")]
-    log = (work / "server.log").open("w")
-    child = subprocess.Popen(command, cwd=work, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/", timeout=2) as response:
-                    if response.status == 200:
-                        break
-            except OSError:
-                if child.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((work / "server.log").read_text()) from None
-                time.sleep(0.2)
+    with serve(runs_root, tmp_path_factory.mktemp("serve")) as url:
         yield url
-    finally:
-        child.terminate()
-        child.wait(timeout=20)
-        log.close()
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu"):
-        options.add_argument(flag)
-    options.add_argument("--window-size=1280,1000")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    try:
-        driver = webdriver.Chrome(service=Service(executable_path=DRIVER), options=options)
-    except WebDriverException as err:
-        pytest.skip(f"chromium could not be started by chromedriver: {err.msg}")
-    driver.implicitly_wait(0)
-    yield driver
-    driver.quit()
+    with chromium() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
 def shots(tmp_path_factory: pytest.TempPathFactory) -> Callable[[Any, str], Path]:
     folder = tmp_path_factory.mktemp("screenshots")
-    copy_to = os.environ.get("REDQUEEN_ARTIFACTS")
-
-    def shoot(driver: Any, name: str) -> Path:
-        path = folder / f"serve-{name}.png"
-        assert driver.save_screenshot(str(path)) and path.stat().st_size > 1000
-        if copy_to:
-            Path(copy_to).mkdir(parents=True, exist_ok=True)
-            shutil.copy(path, Path(copy_to) / path.name)
-        return path
-
-    return shoot
-
-
-def console_errors(driver: Any) -> list[str]:
-    return [e["message"] for e in driver.get_log("browser") if e["level"] == "SEVERE"]
-
-
-def wait_for(driver: Any, check: Callable[[Any], Any], seconds: float = 10) -> Any:
-    return WebDriverWait(driver, seconds, poll_frequency=0.1).until(check)
-
-
-def text_of(driver: Any, element_id: str) -> str:
-    return str(driver.find_element(By.ID, element_id).text)
+    return lambda driver, name: screenshot(driver, folder, name)
 
 
 def test_play_a_whole_tic_tac_toe_game_by_clicking(server: str, browser: Any, shots: Any) -> None:

@@ -20,6 +20,10 @@ POST ``/play/{id}/continue``            let the opponents try again (after an LL
 ``/runs/{run}/matches/{key}?step=N``    a stored match, step by step (shareable)
 ``/api/games``, ``/api/runs``           JSON: the games with parameters; runs, progress
 ``/api/runs/{run}/matches/{key}``       JSON: a stored match's frames and LLM calls
+``/corewar``, POST ``/corewar``         Core War: pick two warriors; start a battle
+``/corewar/{id}?frame=N``               the battle, frame by frame (its starter only)
+``/api/corewar/{id}[/frames/{n}]``      JSON: the battle's frames; one frame's core map
+``/api/corewar/{id}/frames/{n}/cells/{a}``  JSON: the instructions around cell ``a``
 ``/study``, POST ``/study/join``        study: consent and instructions; joining
 POST ``/study/next``                    the participant's next match
 ``/study/results``                      results; ``/study/export/{summary|matches}.{csv|parquet}``
@@ -61,6 +65,20 @@ from redqueen.report.html import heat_map, standings_notes, standings_table
 from redqueen.store.llm_cache import LLMStore
 from redqueen.store.run_store import DB_NAME
 from redqueen.web.boards import accepts_messages, board_html, messages_html
+from redqueen.web.corewar import (
+    MAX_SOURCE_CHARS,
+    SIDES,
+    STANDARD,
+    Battles,
+    CoreWarBattle,
+    battle_json,
+    cells_json,
+    form_defaults,
+    frame_json,
+    page_context,
+    start_battle,
+    warrior_choices,
+)
 from redqueen.web.replay import match_frames
 from redqueen.web.runs import (
     SERVED_FILES,
@@ -87,6 +105,7 @@ from redqueen.web.sessions import (
     build_game,
     build_opponent,
     parse_params,
+    restore_sessions,
     start_session,
 )
 from redqueen.web.study import Study, StudyConfig, to_csv, to_parquet
@@ -105,7 +124,6 @@ _EMPTY = inspect.Parameter.empty
 @dataclass
 class ServeConfig:
     """What ``redqueen serve`` was given."""
-    restore_sessions,
 
     run_dirs: list[Path] = field(default_factory=list)
     human_dir: Path = Path("runs/human")
@@ -161,6 +179,13 @@ def create_app(config: ServeConfig) -> FastAPI:
     sessions: dict[str, PlaySession] = {}
     locks: dict[str, asyncio.Lock] = {}
     study_items: dict[str, int] = {}
+    # matches in progress when the server last stopped, played again from their records
+    restored = restore_sessions([e.path for e in index.entries()], roots)
+    for restored_session in restored.sessions:
+        sessions[restored_session.id] = restored_session
+        if study is not None and restored_session.study_item is not None:
+            study_items[restored_session.id] = restored_session.study_item
+    unrestorable = {u.id: u for u in restored.problems}
     games_cache: list[dict[str, Any]] = []
     static = Path(__file__).with_name("static")
     app.mount("/static", StaticFiles(directory=static), name="static")
@@ -179,13 +204,6 @@ def create_app(config: ServeConfig) -> FastAPI:
                     "401: this server needs its token (open the address it printed, which "
                     "carries ?token=..., or send Authorization: Bearer TOKEN)",
                     status_code=401,
-    # matches in progress when the server last stopped, played again from their records
-    restored = restore_sessions([e.path for e in index.entries()], roots)
-    for restored_session in restored.sessions:
-        sessions[restored_session.id] = restored_session
-        if study is not None and restored_session.study_item is not None:
-            study_items[restored_session.id] = restored_session.study_item
-    unrestorable = {u.id: u for u in restored.problems}
                 )
             token_in_query = request.query_params.get("token") is not None
         participant = request.cookies.get("rq_participant") or ""
@@ -571,6 +589,70 @@ def create_app(config: ServeConfig) -> FastAPI:
             }
         )
 
+    # ---- core war --------------------------------------------------------------------
+
+    battles = Battles()
+
+    def _corewar_form(
+        request: Request, form: dict[str, str], error: str | None = None
+    ) -> HTMLResponse:
+        choices = warrior_choices(index)
+        groups: dict[str, list[Any]] = {}
+        for c in choices:
+            groups.setdefault(c.group, []).append(c)
+        context = {
+            "groups": list(groups.items()),
+            "form": form,
+            "sides": SIDES,
+            "max_chars": MAX_SOURCE_CHARS,
+            "standard": STANDARD,
+            "error": error,
+        }
+        return _page(request, "corewar_new.html", context, 400 if error else 200)
+
+    def _battle(request: Request, bid: str) -> CoreWarBattle:
+        battle = battles.find(bid)
+        if battle is None:
+            raise HttpError(
+                404, f"no Core War battle {bid!r} on this server (battles end when it stops)"
+            )
+        if battle.owner != request.state.participant:
+            raise HttpError(403, "this battle belongs to another participant")
+        return battle
+
+    @app.get("/corewar", response_class=HTMLResponse)
+    async def corewar_form(request: Request, run: str = "", a: str = "", b: str = "") -> Response:
+        picks = form_defaults(warrior_choices(index), run, a, b)
+        return _corewar_form(request, {"warrior_a": picks["a"], "warrior_b": picks["b"]})
+
+    @app.post("/corewar")
+    async def corewar_start(request: Request) -> Response:
+        form = await _form(request)
+        try:
+            battle = await asyncio.to_thread(
+                start_battle, request.state.participant, form, warrior_choices(index)
+            )
+        except RedqueenError as err:
+            return _corewar_form(request, form, str(err))
+        battles.add(battle)
+        return RedirectResponse(f"/corewar/{battle.id}", status_code=303)
+
+    @app.get("/corewar/{bid}", response_class=HTMLResponse)
+    async def corewar_page(request: Request, bid: str, frame: int = 0) -> Response:
+        return _page(request, "corewar.html", page_context(_battle(request, bid), frame))
+
+    @app.get("/api/corewar/{bid}")
+    async def api_corewar(request: Request, bid: str) -> JSONResponse:
+        return JSONResponse(battle_json(_battle(request, bid)))
+
+    @app.get("/api/corewar/{bid}/frames/{n}")
+    async def api_corewar_frame(request: Request, bid: str, n: int) -> JSONResponse:
+        return JSONResponse(frame_json(_battle(request, bid), n))
+
+    @app.get("/api/corewar/{bid}/frames/{n}/cells/{address}")
+    async def api_corewar_cells(request: Request, bid: str, n: int, address: int) -> JSONResponse:
+        return JSONResponse(cells_json(_battle(request, bid), n, address))
+
     # ---- study -----------------------------------------------------------------------
 
     def _study() -> Study:
@@ -625,6 +707,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             seed=item.seed,
             key=s.key(p, item, "{session}"),
             limiter=limiter,
+            study_item=item.index,
         )
         study_items[session.id] = item.index
         _remember(session)
@@ -667,4 +750,3 @@ def create_app(config: ServeConfig) -> FastAPI:
     app.state.limiter = limiter
     app.state.study = study
     return app
-            study_item=item.index,

@@ -44,6 +44,11 @@ Besides wins, losses and ties this records, per warrior, the Digital Red Queen
 survives) and two behavioural descriptors: processes spawned (successful SPLs) and memory
 coverage (distinct cells the warrior wrote, in/decremented or executed), both averaged
 over rounds.
+
+One round can be *watched* (:mod:`redqueen.games.corewar.trace`): the kernel then also
+records, every so many cycles, the cells written since the last record and each
+warrior's process queue. That code is compiled only into the watching version of the
+kernel (numba prunes it when no buffers are given), so plain battles run as before.
 """
 
 # The numba kernel spells out comparisons (a == X or a == Y) on purpose: it compiles to
@@ -108,6 +113,72 @@ def _mark(touched: np.ndarray, cover: np.ndarray, w: int, r: int, addr: int) -> 
 
 
 @numba.njit(cache=True, nogil=True)
+def _frame(
+    frames: np.ndarray,
+    changes: np.ndarray,
+    queues: np.ndarray,
+    used: np.ndarray,
+    cycle: int,
+    turns: int,
+    ins: np.ndarray,
+    am: np.ndarray,
+    av: np.ndarray,
+    bm: np.ndarray,
+    bv: np.ndarray,
+    written: np.ndarray,
+    queue: np.ndarray,
+    head: np.ndarray,
+    tasks: np.ndarray,
+) -> None:
+    """Append a frame of a watched round: its cycle and turns, the cells written since
+    the previous frame (address, the five fields, the last writer), and each warrior's
+    process queue from its head. ``used`` counts frames, change rows and queue entries;
+    ``used[3]`` is set when a buffer is too small (nothing more is recorded then)."""
+    f = used[0]
+    c = used[1]
+    q = used[2]
+    n = 0
+    for a in range(written.shape[0]):
+        if written[a] != 0:
+            n += 1
+    if (
+        used[3]
+        or f == frames.shape[0]
+        or c + n > changes.shape[0]
+        or q + tasks.sum() > queues.shape[0]
+    ):
+        used[3] = 1
+        return
+    for a in range(written.shape[0]):
+        if written[a] != 0:
+            changes[c, 0] = a
+            changes[c, 1] = ins[a]
+            changes[c, 2] = am[a]
+            changes[c, 3] = av[a]
+            changes[c, 4] = bm[a]
+            changes[c, 5] = bv[a]
+            changes[c, 6] = written[a] - 1
+            written[a] = 0
+            c += 1
+    cap = queue.shape[1]
+    for w in range(tasks.shape[0]):
+        k = head[w]
+        for _i in range(tasks[w]):
+            queues[q] = queue[w, k]
+            q += 1
+            k += 1
+            if k == cap:
+                k = 0
+        frames[f, 3 + w] = tasks[w]
+    frames[f, 0] = cycle
+    frames[f, 1] = turns
+    frames[f, 2] = c
+    used[0] = f + 1
+    used[1] = c
+    used[2] = q
+
+
+@numba.njit(cache=True, nogil=True)
 def _run(
     code: np.ndarray,
     code_start: np.ndarray,
@@ -124,6 +195,9 @@ def _run(
     track: bool,
     first_round: int,
     core_out: np.ndarray,
+    watch_round: int,
+    every: int,
+    watched: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     nw = code_start.shape[0]
     rounds = positions.shape[0]
@@ -147,8 +221,23 @@ def _run(
     cover = np.zeros((rounds, nw), np.int64)
     executed = np.zeros(rounds, np.int64)
     touched = np.zeros((nw if track else 1, M if track else 1), np.uint8)
+    # Round watch_round records frames (trace.py) into the buffers ``watched`` (frames,
+    # changes, queues, used: see _frame). With watched=None numba prunes the branch below
+    # at compile time, ``watch`` stays False and every ``if watch`` is compiled away.
+    frames = np.zeros((0, 3 + nw), np.int64)
+    changes = np.zeros((0, 7), np.int32)
+    queues = np.zeros(0, np.int32)
+    used = np.zeros(4, np.int64)
+    written = np.zeros(1, np.int32)  # 1 + the warrior that last wrote a cell since a frame
+    if watched is not None:
+        frames, changes, queues, used = watched
+        written = np.zeros(M, np.int32)
 
     for r in range(rounds):
+        watch = False
+        if watched is not None:
+            watch = r == watch_round
+            written[:] = 0
         starter = (first_round + r) % nw
         for i in range(M):
             ins[i] = _DAT_F
@@ -169,6 +258,8 @@ def _run(
                 av[a] = code[c, 2]
                 bm[a] = code[c, 3]
                 bv[a] = code[c, 4]
+                if watch:
+                    written[a] = w + 1
             head[w] = 0
             tail[w] = 1
             queue[w, 0] = (p + entry[w]) % M
@@ -183,7 +274,16 @@ def _run(
         since = np.int64(0)  # turns since the last death
         elapsed = 0.0  # full cycles elapsed
         nexec = np.int64(0)
+        next_frame = 0
         while True:
+            if watch:
+                now = cycles - (cycle + left - 1) // left  # full cycles elapsed
+                if now >= next_frame:
+                    _frame(
+                        frames, changes, queues, used, now, nexec,
+                        ins, am, av, bm, bv, written, queue, head, tasks,
+                    )  # fmt: skip
+                    next_frame = (now // every + 1) * every
             pc = queue[w, head[w]]
             head[w] += 1
             if head[w] == cap:
@@ -216,6 +316,8 @@ def _run(
                             bv[addr_a] = t
                         if track:
                             _mark(touched, cover, w, r, addr_a)
+                        if watch:
+                            written[addr_a] = w + 1
                     tgt = t + addr_a
                     if tgt >= M:
                         tgt -= M
@@ -231,6 +333,8 @@ def _run(
                             bv[addr_a] = t
                         if track:
                             _mark(touched, cover, w, r, addr_a)
+                        if watch:
+                            written[addr_a] = w + 1
                     addr_a = tgt
                 else:
                     aa = np.int64(av[addr_a])
@@ -257,6 +361,8 @@ def _run(
                             bv[addr_b] = t
                         if track:
                             _mark(touched, cover, w, r, addr_b)
+                        if watch:
+                            written[addr_b] = w + 1
                     tgt = t + addr_b
                     if tgt >= M:
                         tgt -= M
@@ -272,6 +378,8 @@ def _run(
                             bv[addr_b] = t
                         if track:
                             _mark(touched, cover, w, r, addr_b)
+                        if watch:
+                            written[addr_b] = w + 1
                     addr_b = tgt
                 else:
                     ab = np.int64(av[addr_b])
@@ -505,6 +613,8 @@ def _run(
                 action = 3
             if track and wrote:
                 _mark(touched, cover, w, r, addr_b)
+            if watch and wrote:
+                written[addr_b] = w + 1
 
             if action == 3:
                 tasks[w] -= 1
@@ -547,6 +657,13 @@ def _run(
             cycle -= 1
             if cycle == 0:
                 break
+        if watch:
+            lf = max(left, 1)
+            now = min(cycles, max(0, cycles - (cycle + lf - 1) // lf))
+            _frame(
+                frames, changes, queues, used, now, nexec,
+                ins, am, av, bm, bv, written, queue, head, tasks,
+            )  # fmt: skip
         # end of round: the survivors share the cycles that are left
         if left > 0:
             elapsed += since / left
@@ -731,7 +848,98 @@ def _pspace_size(coresize: int) -> int:
     return next(coresize // i for i in range(16, 0, -1) if coresize % i == 0)
 
 
-def battle(
+@dataclass(frozen=True, eq=False)
+class BattleSetup:
+    """A checked battle, ready for the kernel: the warriors, every round's load addresses,
+    the P-space owners. :func:`battle` plays it; ``trace.py`` plays it with one round
+    watched."""
+
+    warriors: tuple[Warrior, ...]
+    rounds: int
+    coresize: int
+    cycles: int
+    processes: int
+    track: bool
+    strict_icws94: bool
+    positions: np.ndarray
+    """(rounds, warriors) load addresses."""
+    pspace_size: int
+    pspace_index: np.ndarray
+    pspace_count: int
+
+    def play(
+        self, watch_round: int = -1, every: int = 1, buffers: Sequence[np.ndarray] = ()
+    ) -> tuple[np.ndarray, ...]:
+        """The kernel's outputs: outcome, survival, spawned, cover, executed (with a fresh
+        P-space, so a setup plays the same way again). With ``watch_round >= 0`` the
+        ``buffers`` (frames, changes, queues, used; see ``_frame``) receive that round's
+        frames, taken every ``every`` cycles."""
+        ws = self.warriors
+        code = np.concatenate([_encode(w.instructions) for w in ws])
+        lens = np.asarray([len(w.instructions) for w in ws], dtype=np.int64)
+        starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
+        return _run(
+            code,
+            starts,
+            lens,
+            np.asarray([w.start for w in ws], dtype=np.int64),
+            self.positions,
+            self.coresize,
+            self.cycles,
+            self.processes,
+            np.zeros((self.pspace_count, self.pspace_size), dtype=np.int64),
+            self.pspace_index,
+            np.full(len(ws), self.coresize - 1, dtype=np.int64),
+            not self.strict_icws94,
+            self.track,
+            0,
+            np.zeros((0, 5), dtype=np.int64),
+            watch_round,
+            every,
+            tuple(buffers) if buffers else None,
+        )
+
+    def result(self, outputs: tuple[np.ndarray, ...]) -> BattleResult:
+        """The :class:`BattleResult` of the kernel's ``outputs``."""
+        outcome, survival, spawned, cover, executed = outputs[:5]
+        nw = len(self.warriors)
+        wins = [0] * nw
+        losses = [0] * nw
+        ties = [0] * nw
+        score = [0] * nw
+        for r in range(self.rounds):
+            for k in range(nw):
+                s_ = int(outcome[r, k])
+                if s_ == 0:
+                    losses[k] += 1
+                else:
+                    score[k] += (nw * nw - 1) // s_
+                    if s_ == 1 and nw > 1:
+                        wins[k] += 1
+                    else:
+                        ties[k] += 1
+        descriptors = [
+            {
+                "processes_spawned": float(spawned[:, k].mean()),
+                "memory_coverage": float(cover[:, k].mean()) if self.track else float("nan"),
+            }
+            for k in range(nw)
+        ]
+        return BattleResult(
+            rounds=self.rounds,
+            wins=wins,
+            losses=losses,
+            ties=ties,
+            score=score,
+            survival=[float(x) for x in survival.mean(axis=0)],
+            descriptors=descriptors,
+            outcomes=outcome.tolist(),
+            positions=self.positions.tolist(),
+            instructions_executed=int(executed.sum()),
+        )
+
+
+def battle_setup(
     warriors: Sequence[Warrior],
     rounds: int = 1,
     coresize: int = 8000,
@@ -745,15 +953,8 @@ def battle(
     pspace_size: int | None = None,
     track: bool = True,
     strict_icws94: bool = False,
-) -> BattleResult:
-    """Play ``rounds`` rounds between ``warriors`` (any number >= 1).
-
-    Placement: ``positions`` fixes every warrior's load address for every round;
-    ``first_position=P`` reproduces pMARS ``-F P`` (warrior 1 at P in round 1, then
-    pMARS's generator); otherwise pMARS's random placement seeded with ``seed``.
-    ``track=False`` skips the descriptors (a little faster). ``strict_icws94=True``
-    turns off pMARS's two P-space quirks (see the module docstring) and refuses a start
-    outside a warrior's code."""
+) -> BattleSetup:
+    """Check a battle's arguments (those of :func:`battle`) and draw its placements."""
     nw = len(warriors)
     _check("number of warriors", nw, 1)
     _check("rounds", rounds, 1)
@@ -799,64 +1000,60 @@ def battle(
     psize = pspace_size if pspace_size is not None else _pspace_size(coresize)
     _check("pspace_size", psize, 1, coresize)
     pidx, n_spaces = pspace_owners([w.pin for w in warriors], strict_icws94)
-    code = np.concatenate([_encode(w.instructions) for w in warriors])
-    lens = np.asarray([len(w.instructions) for w in warriors], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
-    entry = np.asarray([w.start for w in warriors], dtype=np.int64)
-    pspace = np.zeros((n_spaces, psize), dtype=np.int64)
-    last = np.full(nw, coresize - 1, dtype=np.int64)
-    core_out = np.zeros((0, 5), dtype=np.int64)
-    outcome, survival, spawned, cover, executed = _run(
-        code,
-        starts,
-        lens,
-        entry,
-        pos,
+    return BattleSetup(
+        tuple(warriors),
+        rounds,
         coresize,
         cycles,
         processes,
-        pspace,
-        pidx,
-        last,
-        not strict_icws94,
         track,
-        0,
-        core_out,
+        strict_icws94,
+        pos,
+        psize,
+        pidx,
+        n_spaces,
     )
-    wins = [0] * nw
-    losses = [0] * nw
-    ties = [0] * nw
-    score = [0] * nw
-    for r in range(rounds):
-        for k in range(nw):
-            s_ = int(outcome[r, k])
-            if s_ == 0:
-                losses[k] += 1
-            else:
-                score[k] += (nw * nw - 1) // s_
-                if s_ == 1 and nw > 1:
-                    wins[k] += 1
-                else:
-                    ties[k] += 1
-    descriptors = [
-        {
-            "processes_spawned": float(spawned[:, k].mean()),
-            "memory_coverage": float(cover[:, k].mean()) if track else float("nan"),
-        }
-        for k in range(nw)
-    ]
-    return BattleResult(
-        rounds=rounds,
-        wins=wins,
-        losses=losses,
-        ties=ties,
-        score=score,
-        survival=[float(x) for x in survival.mean(axis=0)],
-        descriptors=descriptors,
-        outcomes=outcome.tolist(),
-        positions=pos.tolist(),
-        instructions_executed=int(executed.sum()),
+
+
+def battle(
+    warriors: Sequence[Warrior],
+    rounds: int = 1,
+    coresize: int = 8000,
+    cycles: int = 80000,
+    processes: int = 8000,
+    max_length: int = 100,
+    min_distance: int = 100,
+    positions: Sequence[int] | None = None,
+    seed: int | None = None,
+    first_position: int | None = None,
+    pspace_size: int | None = None,
+    track: bool = True,
+    strict_icws94: bool = False,
+) -> BattleResult:
+    """Play ``rounds`` rounds between ``warriors`` (any number >= 1).
+
+    Placement: ``positions`` fixes every warrior's load address for every round;
+    ``first_position=P`` reproduces pMARS ``-F P`` (warrior 1 at P in round 1, then
+    pMARS's generator); otherwise pMARS's random placement seeded with ``seed``.
+    ``track=False`` skips the descriptors (a little faster). ``strict_icws94=True``
+    turns off pMARS's two P-space quirks (see the module docstring) and refuses a start
+    outside a warrior's code."""
+    setup = battle_setup(
+        warriors,
+        rounds,
+        coresize,
+        cycles,
+        processes,
+        max_length,
+        min_distance,
+        positions,
+        seed,
+        first_position,
+        pspace_size,
+        track,
+        strict_icws94,
     )
+    return setup.result(setup.play())
 
 
 def run_single(
@@ -891,5 +1088,8 @@ def run_single(
         False,
         0,
         core_out,
+        -1,
+        1,
+        None,
     )
     return [_decode(row) for row in core_out]
