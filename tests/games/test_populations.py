@@ -14,6 +14,7 @@ from redqueen.games.batch.populations import (
     DonorPopulation,
     ImageScorePopulation,
     MemoryOnePopulation,
+    _permutation,
     _search_right,
     donor_generation,
     donor_generation_scalar,
@@ -21,6 +22,7 @@ from redqueen.games.batch.populations import (
     image_score_generation_scalar,
     ipd_generation,
     ipd_generation_scalar,
+    select,
 )
 
 TABLE = np.array(
@@ -271,6 +273,63 @@ def test_parent_lookup_equals_searchsorted() -> None:
     got = _search_right(cum, queries)
     assert np.array_equal(got, np.searchsorted(cum, queries, side="right"))
     assert _search_right(np.zeros(0), np.array([1.0])).tolist() == [0]
+
+
+def test_ipd_kernel_with_more_strategies_than_a_byte_holds() -> None:
+    table = np.random.default_rng(7).random((300, 5))
+    types = np.random.default_rng(8).integers(0, 300, size=400)
+    fast = ipd_generation(types, table, np.random.default_rng(9), rounds=5, noise=0.1)
+    ref = _ipd_arrays(types, table, np.random.default_rng(9), rounds=5, noise=0.1)
+    assert np.array_equal(fast[0], ref[0]) and fast[1] == ref[1]
+
+
+@pytest.mark.parametrize(
+    "bit_generator", [np.random.PCG64, np.random.MT19937, np.random.Philox, np.random.SFC64]
+)
+def test_permutation_draws_what_numpy_draws(bit_generator: type) -> None:
+    """The kernels' shuffle is NumPy's: the same order, and the same draws consumed."""
+    for n in (0, 1, 2, 3, 5, 64, 65, 1000, 70_000):
+        ours = np.random.Generator(bit_generator(n))
+        numpys = np.random.Generator(bit_generator(n))
+        order = _permutation(ours, n)
+        assert order.dtype == np.int32
+        assert np.array_equal(order, numpys.permutation(n))
+        assert ours.random() == numpys.random()
+
+
+def _select_arrays(
+    types: np.ndarray,
+    payoff: np.ndarray,
+    k: int,
+    rng: np.random.Generator,
+    beta: float,
+    mutation: float,
+) -> np.ndarray:
+    fit = np.exp(beta * (payoff - payoff.max()))
+    cum = np.cumsum(fit)
+    u = rng.random(len(types)) * cum[-1]
+    out = types[np.minimum(np.searchsorted(cum, u, side="right"), len(types) - 1)]
+    if mutation > 0.0:
+        mutate = rng.random(len(types)) < mutation
+        out = out.copy()
+        out[mutate] = rng.integers(0, k, size=int(mutate.sum()))
+    return out
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 50_000])
+def test_select_equals_array_formulation(n: int) -> None:
+    """Parent draws grouped by where they fall (three groups at 50 000 agents), types
+    beyond one byte, flat runs of zero fitness (beta = 800), mutation."""
+    cases = [(3, 1.0, 0.0), (5, 30.0, 0.2), (300, 0.0, 0.01), (4, 800.0, 0.0)]
+    for seed, (k, beta, mutation) in enumerate(cases):
+        rng = np.random.default_rng(seed)
+        types = rng.integers(0, k, size=n)
+        payoff = rng.integers(-2, 6, size=n) / 3
+        ours, ref = np.random.default_rng(seed + 100), np.random.default_rng(seed + 100)
+        got = select(types, payoff, k, ours, beta, mutation)
+        want = _select_arrays(types, payoff, k, ref, beta, mutation)
+        assert np.array_equal(got, want) and got.dtype == want.dtype
+        assert ours.random() == ref.random()
 
 
 # Digests of (final types, last cooperation, last mean payoff) after 4 generations of

@@ -38,25 +38,32 @@ Randomness comes from one Generator in a fixed order of array draws (float32), s
 small population can be replayed agent by agent with the same draws (the scalar
 references :func:`ipd_generation_scalar` and :func:`donor_generation_scalar`).
 
-**How it is computed.** NumPy draws every random array (one permutation and one or two
-float32 arrays per round, compared with the probabilities in NumPy so that thresholds
-round as NumPy rounds them); the arithmetic of a round (table lookups, payoffs,
-reputation updates) runs in numba kernels compiled on first use and cached on disk.
-Every agent's payoff receives the same floating-point operations in the same order as
-in the whole-array formulation, so the results are bit for bit those of plain NumPy for
-the same draws. The donor-game kernels pack each agent into one byte, gather the bytes
-into cycle order, decide every gift from the neighbours there, scatter the outcomes back
-and apply them: passes that each touch memory in order or one byte at one random place
-per agent, which is what a million agents' random cycle costs most.
+**How it is computed.** Numba kernels (compiled on first use, cached on disk) make the
+draws themselves, one value at a time from the caller's Generator, in exactly the order
+and with exactly the bits that NumPy's array calls would use: the permutation is NumPy's
+Fisher-Yates shuffle (its masked rejection sampling, ``random_interval``, through the
+bit generator's own ``next_uint32``), every float32 array is ``rng.random(n,
+dtype=np.float32)`` value by value, compared with the probability rounded to float32 as
+NumPy compares a float32 array with a Python float (a probability given as a NumPy
+float64, which NumPy would compare in float64, is rounded the same way). So the
+trajectories are those of the whole-array NumPy formulation (and of the scalar
+references) for the same seed, bit for bit, without the arrays: every agent's payoff
+receives the same floating-point operations in the same order. The donor-game kernels
+pack each agent into one byte, gather the bytes into cycle order, decide every gift from
+the neighbours there without branching, scatter the outcomes back and apply them:
+passes that each touch memory in order or one byte at one random place per agent. The
+shuffle draws without branching on a rejection (a rejected value swaps an entry with
+itself): a third faster than a rejection loop that mispredicts.
 Parent selection looks each draw up in the cumulative fitness with a guide table (Chen &
 Asau 1974, "On generating random variates from an empirical distribution", AIIE
-Transactions 6; Devroye 1986, *Non-Uniform Random Variate Generation*, III.2.4): a
-bucket per few agents points to the first index its interval can hold, and a short
-search inside the bucket gives exactly ``np.searchsorted(..., side="right")`` without
-its cache misses. The generator's calls are sequential and bound the speed (at a million
-agents the ten permutations of a donor-game generation take most of its time); the
-kernels run on one thread, because on two shared cores neither splitting a round over
-threads nor drawing the next round on a helper thread measured faster.
+Transactions 6; Devroye 1986, *Non-Uniform Random Variate Generation*, III.2.4): one
+bucket per agent points to the first index its interval can hold, so that a few
+comparisons past it give exactly ``np.searchsorted(..., side="right")``; the draws are
+first grouped by the slice of the table they fall in (a counting sort), so that each
+group's lookups stay in cache. The generator's calls are sequential and bound the speed
+(a million agents' donor-game round draws about 3.4 million 32-bit values); the kernels
+run on one thread: the draws must follow NumPy's single stream to keep the results, and
+the passes that could be split over threads are the smaller part.
 """
 
 from __future__ import annotations
@@ -106,6 +113,46 @@ def _probability(x: float, name: str) -> float:
     return float(x)
 
 
+def _permutation(rng: np.random.Generator, n: int) -> NDArray[np.int32]:
+    """``rng.permutation(n)`` (as int32), with the same draws."""
+    if n >= 2**31:
+        raise InvalidParameterError(f"populations hold fewer than 2**31 agents; got {n}")
+    order = np.empty(n, dtype=np.int32)
+    _kernels().shuffled_range(rng, order)
+    return order
+
+
+_next_uint32: Any = None
+"""numba's call of a bit generator's ``next_uint32`` (bound by :func:`_kernels`)."""
+
+
+def _shuffled_range(rng: Any, order: Any) -> None:
+    """Fills ``order`` with ``rng.permutation(len(order))``, drawing what NumPy's
+    shuffle draws: for ``i`` from ``n - 1`` down to 1, a 32-bit value masked to the
+    bits of ``i`` until it is ``<= i`` (NumPy's ``random_interval``), then the swap.
+
+    The draws are made without branching on them: a rejected value leaves ``i`` where
+    it is and swaps ``order[i]`` with itself, so the loop runs once per value drawn
+    (about 1.4 per agent) instead of mispredicting a rejection loop."""
+    n = order.shape[0]
+    for i in range(n):
+        order[i] = i
+    bitgen = rng.bit_generator
+    i = n - 1
+    mask = 0xFFFFFFFF
+    while i > 0:
+        while mask >> 1 >= i:
+            mask >>= 1
+        while i > mask >> 1:  # the same mask for every i down to the next power of 2
+            v = _next_uint32(bitgen) & mask
+            take = v <= i
+            j = v if take else i
+            swap = order[j]
+            order[j] = order[i]
+            order[i] = swap
+            i -= 1 if take else 0
+
+
 # ---- the repeated prisoner's dilemma ------------------------------------------------------
 
 
@@ -139,55 +186,64 @@ def ipd_generation(
     pay = np.asarray(payoffs, dtype=np.float64)
     if pay.shape != (2, 2):
         raise InvalidParameterError(f"payoffs are a 2 x 2 table; got shape {pay.shape}")
-    kernel = _kernels().ipd_round
-    order = rng.permutation(n)
-    a, b = order[0::2], order[1::2]
-    ta, tb = types[a].astype(np.int64), types[b].astype(np.int64)
-    score_a = np.zeros(n // 2)
-    score_b = np.zeros(n // 2)
-    coop = 0
-    state_a = np.zeros(n // 2, dtype=np.int64)  # 0: first round; 1 + 2m + o afterwards
-    state_b = np.zeros(n // 2, dtype=np.int64)
-    no_flip = np.zeros(0, dtype=np.bool_)
-    for _ in range(rounds):
-        u = rng.random(n, dtype=np.float32)
-        flip = rng.random(n, dtype=np.float32) < noise if noise > 0.0 else no_flip
-        coop += int(kernel(t, ta, tb, state_a, state_b, u, flip, pay, score_a, score_b))
+    kinds = types.astype(np.uint8 if len(t) <= 256 else np.int64)
     out = np.empty(n)
-    out[a] = score_a / rounds
-    out[b] = score_b / rounds
+    coop = _kernels().ipd_rounds(
+        rng, _permutation(rng, n), kinds, t, rounds, noise > 0.0, np.float32(noise), pay, out
+    )
     return out, coop / (n * rounds)
 
 
-def _ipd_round(
+def _ipd_rounds(
+    rng: Any,
+    order: Any,
+    types: Any,
     table: Any,
-    ta: Any,
-    tb: Any,
-    state_a: Any,
-    state_b: Any,
-    u: Any,
-    flip: Any,
+    rounds: int,
+    noisy: bool,
+    noise: Any,
     pay: Any,
-    score_a: Any,
-    score_b: Any,
+    out: Any,
 ) -> int:
-    """One round of every pair (pair k: agents a[k], b[k]; draws u[k], u[half + k]):
-    adds the stage payoffs, moves each side to its next state, returns the number of
-    cooperative moves."""
-    half = ta.shape[0]
-    noisy = flip.shape[0] > 0
-    coop = 0
+    """Every round of every pair (pair k: agents ``a = order[2k]``, ``b = order[2k + 1]``):
+    draws NumPy's arrays one value at a time in their order (``u`` for the a sides,
+    then the b sides; then, with noise, the flips the same way), adds the stage
+    payoffs, moves each side to its next state (0: first round; 1 + 2 * own move +
+    other's move afterwards, 1 = defect); writes each agent's mean payoff to ``out`` and
+    returns the number of cooperative moves."""
+    half = order.shape[0] // 2
+    type_a = np.empty(half, dtype=types.dtype)
+    type_b = np.empty(half, dtype=types.dtype)
     for k in range(half):
-        ma = 1 if u[k] >= table[ta[k], state_a[k]] else 0
-        mb = 1 if u[half + k] >= table[tb[k], state_b[k]] else 0
+        type_a[k] = types[order[2 * k]]
+        type_b[k] = types[order[2 * k + 1]]
+    score_a = np.zeros(half)
+    score_b = np.zeros(half)
+    move_a = np.empty(half, dtype=np.uint8)
+    move_b = np.empty(half, dtype=np.uint8)
+    state_a = np.zeros(half, dtype=np.uint8)
+    state_b = np.zeros(half, dtype=np.uint8)
+    coop = 0
+    for _ in range(rounds):
+        for k in range(half):
+            move_a[k] = rng.random(dtype=np.float32) >= table[type_a[k], state_a[k]]
+        for k in range(half):
+            move_b[k] = rng.random(dtype=np.float32) >= table[type_b[k], state_b[k]]
         if noisy:
-            ma ^= 1 if flip[k] else 0
-            mb ^= 1 if flip[half + k] else 0
-        score_a[k] += pay[ma, mb]
-        score_b[k] += pay[mb, ma]
-        coop += 2 - ma - mb
-        state_a[k] = 1 + 2 * ma + mb
-        state_b[k] = 1 + 2 * mb + ma
+            for k in range(half):
+                move_a[k] ^= rng.random(dtype=np.float32) < noise
+            for k in range(half):
+                move_b[k] ^= rng.random(dtype=np.float32) < noise
+        for k in range(half):
+            ma, mb = move_a[k], move_b[k]
+            score_a[k] += pay[ma, mb]
+            score_b[k] += pay[mb, ma]
+            coop += 2 - ma - mb
+            state_a[k] = 1 + 2 * ma + mb
+            state_b[k] = 1 + 2 * mb + ma
+    for k in range(half):
+        out[order[2 * k]] = score_a[k] / rounds
+        out[order[2 * k + 1]] = score_b[k] / rounds
     return coop
 
 
@@ -234,16 +290,78 @@ def select(
     mutation: float = 0.0,
 ) -> IntArray:
     """The next generation's types (Wright-Fisher, exponential fitness, mutation)."""
-    fit = np.exp(beta * (payoff - payoff.max()))
-    cum = np.cumsum(fit)
-    u = rng.random(len(types)) * cum[-1]
-    parents = np.minimum(_search_right(cum, u), len(types) - 1)
-    out = types[parents]
+    types = np.asarray(types)
+    n = len(types)
+    cum = np.cumsum(np.exp(beta * (payoff - payoff.max())))
+    kernels = _kernels()
+    # the draws u * cum[-1], grouped by where they fall in cum, looked up there
+    draws = np.empty(n)
+    kernels.parent_draws(rng, cum[-1], draws)
+    parts = max(1, n // _PARTITION_SPAN)
+    where = np.empty(n, dtype=np.int32)
+    grouped = np.empty(n)
+    kernels.partition(draws, cum[-1], parts, where, grouped)
+    del draws
+    parents = _search_right(cum, grouped)
+    del grouped
+    small = types.astype(np.uint8) if n and types.min() >= 0 and types.max() < 256 else types
+    chosen = np.empty(n, dtype=small.dtype)
+    kernels.take_parents(small, parents, where, chosen)
+    out = chosen.astype(types.dtype)
     if mutation > 0.0:
-        mutate = rng.random(len(types)) < mutation
-        out = out.copy()
-        out[mutate] = rng.integers(0, k, size=int(mutate.sum()))
+        mutants = np.empty(n, dtype=np.int32)
+        count = kernels.mutation_draws(rng, mutation, mutants)
+        out[mutants[:count]] = rng.integers(0, k, size=count)
     return out
+
+
+_PARTITION_SPAN = 1 << 14
+"""Entries of the cumulative fitness per group of parent draws: the group's slice of
+the fitness and guide tables stays in cache while its draws are looked up."""
+
+
+def _parent_draws(rng: Any, total: float, out: Any) -> None:
+    """``out[i] = rng.random() * total``: NumPy's ``rng.random(n) * total``."""
+    for i in range(out.shape[0]):
+        out[i] = rng.random() * total
+
+
+def _partition(x: Any, total: float, parts: int, where: Any, grouped: Any) -> None:
+    """A stable counting sort of ``x`` (values in ``[0, total]``) into ``parts`` equal
+    ranges: ``grouped[p] = x[where[p]]``; anything else (NaN) goes to the last range."""
+    n = x.shape[0]
+    scale = parts / total if total > 0.0 else 0.0
+    start = np.zeros(parts + 1, dtype=np.int64)
+    for i in range(n):
+        q = x[i] * scale
+        start[(int(q) if q >= 0.0 and q < parts else parts - 1) + 1] += 1
+    for p in range(parts):
+        start[p + 1] += start[p]
+    for i in range(n):
+        q = x[i] * scale
+        p = int(q) if q >= 0.0 and q < parts else parts - 1
+        pos = start[p]
+        where[pos] = i
+        grouped[pos] = x[i]
+        start[p] = pos + 1
+
+
+def _take_parents(types: Any, parents: Any, where: Any, out: Any) -> None:
+    """``out[where[p]] = types[parents[p]]``, the last agent for a draw past the end."""
+    last = types.shape[0] - 1
+    for p in range(parents.shape[0]):
+        out[where[p]] = types[min(parents[p], last)]
+
+
+def _mutation_draws(rng: Any, mutation: float, out: Any) -> int:
+    """The indices where NumPy's ``rng.random(n) < mutation`` holds, in ``out``; returns
+    their number."""
+    count = 0
+    for i in range(out.shape[0]):
+        if rng.random() < mutation:
+            out[count] = i
+            count += 1
+    return count
 
 
 def _search_right(cum: FloatArray, x: FloatArray) -> IntArray:
@@ -255,51 +373,88 @@ def _search_right(cum: FloatArray, x: FloatArray) -> IntArray:
     if len(cum) == 0:
         out[:] = 0
         return out
-    buckets = max(1, len(cum) // _GUIDE_SPAN)
-    _kernels().search_right(cum, x, np.empty(buckets + 1, dtype=np.int32), out)
+    kernels = _kernels()
+    guide = np.empty(len(cum) + 1, dtype=np.int32)
+    width = kernels.guide_table(cum, guide)
+    kernels.search_right(cum, guide, width, x, out)
     return out
 
 
-_GUIDE_SPAN = 4
-"""Entries of the cumulative fitness per guide bucket, on average."""
+def _guide_table(cum: Any, guide: Any) -> float:
+    """Fills ``guide[b]`` with the number of entries of ``cum`` that are
+    ``<= b * width``, ``width = cum[-1] / (len(guide) - 1)``, and returns ``width``.
 
-
-def _search_right_kernel(cum: Any, x: Any, guide: Any, out: Any) -> None:
-    """Fills ``out[i]`` with the number of entries of ``cum`` that are ``<= x[i]``.
-
-    ``guide[b]`` counts the entries ``<= b * width``; a query whose value lies between
-    the edges of its bucket ``b`` searches only ``guide[b]..guide[b + 1]``, any other
-    (rounding at an edge) the whole array: by halving down to a few entries, then
-    counting those ``<= x[i]``."""
+    Entry ``j`` counts from the first ``b`` with ``cum[j] <= b * width`` on (``b * width``
+    does not decrease with ``b``): a histogram of those first buckets, summed."""
     n = cum.shape[0]
     buckets = guide.shape[0] - 1
     width = cum[n - 1] / buckets
-    j = 0
+    first = np.zeros(buckets + 2, dtype=np.int32)
+    usable = width > 0.0 and width < np.inf
+    for j in range(n):
+        c = cum[j]
+        q = c / width if usable else np.nan
+        if not (q <= buckets):  # beyond the last edge, or NaN
+            b = buckets + 1
+        else:
+            b = int(min(max(q, 0.0), buckets))
+            while b > 0 and c <= (b - 1) * width:
+                b -= 1
+            while b <= buckets and c > b * width:
+                b += 1
+        first[b] += 1
+    total = 0
     for b in range(buckets + 1):
-        edge = b * width
-        while j < n and cum[j] <= edge:
-            j += 1
-        guide[b] = j
+        total += first[b]
+        guide[b] = total
+    return width
+
+
+_GUIDE_WINDOW = 4
+"""Entries read after the guide's count before a query falls back to a binary search."""
+
+
+def _search_right_kernel(cum: Any, guide: Any, width: float, x: Any, out: Any) -> None:
+    """Fills ``out[i]`` with the number of entries of ``cum`` that are ``<= x[i]``.
+
+    A query ``v`` in bucket ``b`` (``b * width <= v``) has at least ``guide[b]`` such
+    entries; the next few entries, compared without branching, usually settle the
+    count (Chen & Asau's guide table with one bucket per entry: at most two entries to
+    compare on average, whatever the fitness). Otherwise (more entries in the bucket, rounding
+    at an edge, NaN or a query outside the table) a binary search: within the bucket
+    when ``v <= (b + 1) * width``, else over the whole table."""
+    n = cum.shape[0]
+    last = n - 1
+    buckets = guide.shape[0] - 1
+    usable = width > 0.0 and width < np.inf
+    scale = 1.0 / width if usable else 0.0
     for i in range(x.shape[0]):
         v = x[i]
-        lo, hi = 0, n
-        q = v / width
-        if v != v:  # NaN sorts after every number, as in NumPy
-            lo = n
-        elif q >= 0.0 and q < buckets:
-            b = int(q)
-            if b * width <= v and v <= (b + 1) * width:
-                lo, hi = guide[b], guide[b + 1]
-        while hi - lo > 16:
+        q = v * scale
+        inside = usable and q >= 0.0 and q < buckets
+        b = int(q) if inside else 0
+        lo = guide[b]
+        count = 0
+        for m in range(_GUIDE_WINDOW):
+            count += (cum[min(lo + m, last)] <= v) & (lo + m < n)
+        if inside and b * width <= v:
+            if count < _GUIDE_WINDOW:
+                out[i] = lo + count
+                continue
+            lo += count
+            hi = guide[b + 1] if v <= (b + 1) * width else n
+        elif v != v:  # NaN sorts after every number, as in NumPy
+            out[i] = n
+            continue
+        else:
+            lo, hi = 0, n
+        while lo < hi:
             mid = (lo + hi) >> 1
             if cum[mid] <= v:
                 lo = mid + 1
             else:
                 hi = mid
-        count = lo
-        for m in range(lo, hi):
-            count += cum[m] <= v
-        out[i] = count
+        out[i] = lo
 
 
 # ---- the donor game ----------------------------------------------------------------------
@@ -330,68 +485,81 @@ def donor_generation(
     rep = np.asarray(reputation).astype(np.int8)
     if rep.shape != (n,) or (n and (rep.min() < 0 or rep.max() > 1)):
         raise InvalidParameterError("reputations are one 0 (bad) or 1 (good) per agent")
-    kernels = _kernels()
     helps = np.where(types == ALLC, _HELPS_GOOD | _HELPS_BAD, 0).astype(np.uint8)
     helps[types == DISC] = _HELPS_GOOD
+    kernels = _kernels()
+    execution = np.float32(execution_error)
+    assessment = np.float32(assessment_error)
     payoff = np.zeros(n)
+    order = np.empty(n, dtype=np.int32)
     packed = np.empty(n, dtype=np.uint8)
+    seat = np.empty(n, dtype=np.uint8)
     gave_total = 0
     for _ in range(rounds):
-        order = rng.permutation(n)
-        succeed = rng.random(n, dtype=np.float32) >= execution_error
-        wrong = rng.random(n, dtype=np.float32) < assessment_error
-        kernels.donor_pack(helps, succeed, wrong, rep, packed)
-        rep = np.empty(n, dtype=np.int8)
-        gave_total += int(kernels.donor_round(order, packed, rule, cost, benefit, payoff, rep))
+        kernels.shuffled_range(rng, order)
+        gave_total += kernels.donor_round(
+            rng, order, helps, rep, execution, assessment, rule, float(cost),
+            float(benefit), payoff, packed, seat,
+        )  # fmt: skip
     return payoff / rounds, gave_total / (n * rounds), rep
 
 
 # One byte per agent and round for the donor-game kernel: the gifts it makes (intended
 # and not failed), the assessment error on its action, and its current reputation.
+# The kernel reads them by bit position: bit 0 helps the good, bit 1 the bad.
 _HELPS_GOOD, _HELPS_BAD, _WRONG, _GOOD = 1, 2, 4, 8
 
 
-def _donor_pack(helps: Any, succeed: Any, wrong: Any, rep: Any, packed: Any) -> None:
-    for i in range(helps.shape[0]):
-        packed[i] = (
-            (helps[i] if succeed[i] else 0)
-            | (_WRONG if wrong[i] else 0)
-            | (_GOOD if rep[i] == 1 else 0)
-        )
-
-
 def _donor_round(
-    order: Any, packed: Any, rule: Any, cost: float, benefit: float, payoff: Any, new_rep: Any
+    rng: Any,
+    order: Any,
+    helps: Any,
+    rep: Any,
+    execution_error: Any,
+    assessment_error: Any,
+    rule: Any,
+    cost: float,
+    benefit: float,
+    payoff: Any,
+    packed: Any,
+    seat: Any,
 ) -> int:
     """One round of the donor game on the cycle ``order`` (``order[k]`` gives to
-    ``order[k + 1]``), in four passes that each read or write at most one byte at a
-    random place per agent: the agents' bytes gathered into cycle order; each
-    position's gift made, gift received and new reputation, read from its neighbours;
-    those outcomes scattered back to agent order; and applied in order: an agent's
-    payoff first pays its own gift's cost, then gains its donor's benefit. Returns the
-    number of gifts."""
+    ``order[k + 1]``). The draws come one value at a time in the order of NumPy's two
+    arrays (every gift's failure, then every assessment error), packed with the
+    reputation into one byte per agent; then passes that each read or write at most one
+    byte at a random place per agent: the bytes gathered into cycle order; each
+    position's gift made, gift received and new reputation, read from its neighbours
+    without branching, in place; those outcomes scattered back to agent order; and
+    applied in order: an agent's payoff first pays its own gift's cost, then gains its
+    donor's benefit; the reputations are updated in place. Returns the number of
+    gifts."""
     n = order.shape[0]
-    seat = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        packed[i] = helps[i] if rng.random(dtype=np.float32) >= execution_error else 0
+    for i in range(n):
+        wrong = rng.random(dtype=np.float32) < assessment_error
+        packed[i] |= (_WRONG if wrong else 0) | (_GOOD if rep[i] == 1 else 0)
     for k in range(n):
         seat[k] = packed[order[k]]
-    outcome = np.empty(n, dtype=np.uint8)  # gave | got << 1 | new reputation << 2
     gifts = 0
+    first, donor, me = seat[0], seat[n - 1], seat[0]
     for k in range(n):
-        me = seat[k]
-        good = 1 if seat[k + 1 if k + 1 < n else 0] & _GOOD else 0
-        donor = seat[k - 1 if k > 0 else n - 1]
-        gave = 1 if me & (_HELPS_GOOD if good else _HELPS_BAD) else 0
-        got = 1 if donor & (_HELPS_GOOD if me & _GOOD else _HELPS_BAD) else 0
-        new = rule[gave, good] ^ (1 if me & _WRONG else 0)
-        outcome[k] = gave | got << 1 | new << 2
+        recipient = seat[k + 1] if k + 1 < n else first
+        good = (recipient >> 3) & 1
+        gave = (me >> (1 - good)) & 1  # bit 0 if the recipient is good, else bit 1
+        got = (donor >> (1 - ((me >> 3) & 1))) & 1
+        new = rule[gave, good] ^ ((me >> 2) & 1)
+        seat[k] = gave | got << 1 | new << 2  # gave | got << 1 | new reputation << 2
         gifts += gave
+        donor, me = me, recipient
     for k in range(n):
-        seat[order[k]] = outcome[k]  # now in agent order
+        packed[order[k]] = seat[k]  # now in agent order
     for i in range(n):
-        o = seat[i]
+        o = packed[i]
         p = payoff[i] - cost * (o & 1)
-        payoff[i] = p + benefit if o & 2 else p
-        new_rep[i] = o >> 2
+        payoff[i] = p + (benefit if o & 2 else 0.0)
+        rep[i] = o >> 2
     return gifts
 
 
@@ -464,51 +632,60 @@ def image_score_generation(
     # with images in [-5, 5], thresholds below -5 act as -5 and above 6 as 6
     k = np.clip(k, IMAGE_MIN, IMAGE_MAX + 1).astype(np.int8)
     kernels = _kernels()
+    execution = np.float32(execution_error)
     payoff = np.zeros(n)
+    order = np.empty(n, dtype=np.int32)
     packed = np.empty(n, dtype=np.uint8)
+    seat = np.empty(n, dtype=np.uint8)
     gave_total = 0
     for _ in range(rounds):
-        order = rng.permutation(n)
-        succeed = rng.random(n, dtype=np.float32) >= execution_error
-        kernels.image_pack(k, succeed, img, packed)
-        img = np.empty(n, dtype=np.int8)
-        gave_total += int(kernels.image_round(order, packed, cost, benefit, payoff, img))
+        kernels.shuffled_range(rng, order)
+        gave_total += kernels.image_round(
+            rng, order, k, img, execution, float(cost), float(benefit), payoff, packed, seat
+        )
     return payoff / rounds, gave_total / (n * rounds), img.astype(np.int64)
 
 
-def _image_pack(thresholds: Any, succeed: Any, img: Any, packed: Any) -> None:
-    """One byte per agent: ``threshold + 5`` in the low four bits (that of a never
-    giver, 6, where its gift fails) and ``image + 5`` in the high four."""
-    for i in range(thresholds.shape[0]):
-        k = thresholds[i] if succeed[i] else IMAGE_MAX + 1
-        packed[i] = (k - IMAGE_MIN) | ((img[i] - IMAGE_MIN) << 4)
-
-
 def _image_round(
-    order: Any, packed: Any, cost: float, benefit: float, payoff: Any, new_img: Any
+    rng: Any,
+    order: Any,
+    thresholds: Any,
+    img: Any,
+    execution_error: Any,
+    cost: float,
+    benefit: float,
+    payoff: Any,
+    packed: Any,
+    seat: Any,
 ) -> int:
-    """One round on the cycle ``order``, in the passes of :func:`_donor_round`."""
+    """One round on the cycle ``order``, in the passes of :func:`_donor_round`. Each
+    agent's byte holds ``threshold + 5`` in the low four bits (that of a never giver, 6,
+    where its gift fails) and ``image + 5`` in the high four; its outcome byte holds
+    gave | got << 1 | (new image + 5) << 2."""
     n = order.shape[0]
-    seat = np.empty(n, dtype=np.uint8)
+    for i in range(n):
+        k = thresholds[i] if rng.random(dtype=np.float32) >= execution_error else IMAGE_MAX + 1
+        packed[i] = (k - IMAGE_MIN) | ((img[i] - IMAGE_MIN) << 4)
     for k in range(n):
         seat[k] = packed[order[k]]
-    outcome = np.empty(n, dtype=np.uint8)  # gave | got << 1 | (new image + 5) << 2
     gifts = 0
+    first, donor, me = seat[0], seat[n - 1], seat[0]
     for k in range(n):
-        me = seat[k]
+        recipient = seat[k + 1] if k + 1 < n else first
         image = me >> 4
-        gave = 1 if seat[k + 1 if k + 1 < n else 0] >> 4 >= me & 15 else 0
-        got = 1 if image >= seat[k - 1 if k > 0 else n - 1] & 15 else 0
-        image = min(IMAGE_MAX - IMAGE_MIN, max(0, image + (1 if gave else -1)))
-        outcome[k] = gave | got << 1 | image << 2
+        gave = 1 if recipient >> 4 >= me & 15 else 0
+        got = 1 if image >= donor & 15 else 0
+        image = min(IMAGE_MAX - IMAGE_MIN, max(0, image + 2 * gave - 1))
+        seat[k] = gave | got << 1 | image << 2
         gifts += gave
+        donor, me = me, recipient
     for k in range(n):
-        seat[order[k]] = outcome[k]  # now in agent order
+        packed[order[k]] = seat[k]  # now in agent order
     for i in range(n):
-        o = seat[i]
+        o = packed[i]
         p = payoff[i] - cost * (o & 1)
-        payoff[i] = p + benefit if o & 2 else p
-        new_img[i] = (o >> 2) + IMAGE_MIN
+        payoff[i] = p + (benefit if o & 2 else 0.0)
+        img[i] = (o >> 2) + IMAGE_MIN
     return gifts
 
 
@@ -548,18 +725,23 @@ _KERNELS: Any = None
 
 
 def _kernels() -> Any:
-    """The numba-compiled round kernels (compiled on first use, cached on disk)."""
-    global _KERNELS
+    """The numba-compiled kernels (compiled on first use, cached on disk)."""
+    global _KERNELS, _next_uint32
     if _KERNELS is None:
         import numba
+        from numba.np.random.generator_core import next_uint32 as _next_uint32
 
         jit = numba.njit(cache=True, nogil=True)
         _KERNELS = SimpleNamespace(
-            ipd_round=jit(_ipd_round),
-            donor_pack=jit(_donor_pack),
+            shuffled_range=jit(_shuffled_range),
+            ipd_rounds=jit(_ipd_rounds),
             donor_round=jit(_donor_round),
-            image_pack=jit(_image_pack),
             image_round=jit(_image_round),
+            parent_draws=jit(_parent_draws),
+            partition=jit(_partition),
+            take_parents=jit(_take_parents),
+            mutation_draws=jit(_mutation_draws),
+            guide_table=jit(_guide_table),
             search_right=jit(_search_right_kernel),
         )
     return _KERNELS
