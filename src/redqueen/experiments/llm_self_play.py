@@ -3,23 +3,26 @@ itself, its past versions and other agents (SPIRAL, MARS), with :mod:`redqueen.l
 
 A recipe names the games, the model (a Hugging Face model directory, or ``null`` for the
 tiny model built in the run directory from the games' own words), the protocol preset and
-its overrides, the learner and the loop::
+its overrides (for every game, and under ``protocol.games`` for particular game ids:
+:func:`~redqueen.learn.llm.collector.protocol_from_config`), the learner and the loop::
 
     kind: llm_self_play
     games: [kuhn_poker]
     held_out: [leduc_poker]          # evaluated, never trained on (optional)
     model: {path: null, lora: null}
-    protocol: {preset: plain}
+    protocol: {preset: plain}        # or {preset: mars, games: {kuhn_poker: {preset: mars_poker}}}
     learner: {algorithm: reinforce, learning_rate: 0.001}
     loop: {steps: 150, games_per_step: 64, opponents: [self], estimator: rae}
 
 Everything is checked before a step runs: the games (each needs a text view), the
-preset, the estimator, the learner's fields, that every opponent and evaluator can play
-every game, and, when the run starts, that the model directory exists and loads (so a
-recipe that names a model this machine lacks still validates, and says what is missing
-when it is run). The run is recorded in the run store
-and resumes after a kill; the report (:mod:`redqueen.report.llm_self_play`) draws its
-curves and, at the end, puts the checkpoints on one Elo scale.
+presets (``protocol.games`` may name only the recipe's games, trained or held out, and
+all games must agree on the prompt style, temperature and length limit), the estimator,
+the learner's fields, that every opponent and evaluator can play every game, and, when
+the run starts, that the model directory exists and loads (so a recipe that names a
+model this machine lacks still validates, and says what is missing when it is run). The
+run is recorded in the run store and resumes after a kill; the report
+(:mod:`redqueen.report.llm_self_play`) draws its curves and, at the end, puts the
+checkpoints on one Elo scale.
 """
 
 from __future__ import annotations
@@ -125,6 +128,7 @@ class LLMSelfPlayRecipe(RecipeBase):
     """Games the policy is evaluated on and never trained on."""
     model: ModelConfig = Field(default_factory=ModelConfig)
     protocol: dict[str, Any] = Field(default_factory=lambda: {"preset": "spiral"})
+    """``preset`` and field overrides for every game; ``games``: the same per game id."""
     learner: dict[str, Any] = Field(default_factory=dict)
     loop: dict[str, Any] = Field(default_factory=dict)
     elo_games: int = Field(20, ge=0, le=10_000)
@@ -141,8 +145,17 @@ class LLMSelfPlayRecipe(RecipeBase):
     @model_validator(mode="after")
     def _valid(self) -> LLMSelfPlayRecipe:
         try:
-            loop = self.configs()[2]
+            protocol, _, loop = self.configs()
             games = [*self.made_games(), *self.made_held_out()]
+            ids = list(dict.fromkeys(g.id for g in games))
+            for game_id in protocol.games:
+                if game_id not in ids:
+                    raise RedqueenError(
+                        f"protocol.games names {game_id!r}; allowed: the recipe's games "
+                        f"(trained or held out): {', '.join(ids)}"
+                    )
+            for game in games:
+                protocol.check_game(game)
         except RedqueenError as err:
             raise ValueError(str(err)) from None
         if isinstance(loop.exploitability, tuple):
@@ -180,12 +193,11 @@ class LLMSelfPlayRecipe(RecipeBase):
 
     def configs(self) -> tuple[Any, Any, Any]:
         """The protocol, learner and loop configs (each checked by its own class)."""
-        from redqueen.learn.llm.collector import protocol
+        from redqueen.learn.llm.collector import protocol_from_config
         from redqueen.learn.llm.learner import LearnerConfig
         from redqueen.learn.llm.loop import LoopConfig
 
-        values = dict(self.protocol)
-        made_protocol = protocol(str(values.pop("preset", "spiral")), **values)
+        made_protocol = protocol_from_config(self.protocol)
         learner_values = {"max_new_tokens": made_protocol.max_new_tokens, **self.learner}
         learner_values.setdefault("temperature", made_protocol.temperature)
         learner = _dataclass(LearnerConfig, learner_values, "learner")

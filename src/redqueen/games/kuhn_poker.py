@@ -267,6 +267,13 @@ class KuhnPokerState(State):
             out[base + 2 * i + a] = 1.0
         return out
 
+    def chips_in(self, player: int) -> int:
+        """The chips ``player`` has put into the pot so far, the ante included (the
+        stake an LLM protocol may charge for an invalid reply: MARS's poker envs)."""
+        if isinstance(player, bool) or not isinstance(player, int) or not 0 <= player < self._n:
+            raise RedqueenError(f"players are 0..{self._n - 1}; got {player!r}")
+        return self._contrib[player]
+
     @property
     def pot(self) -> int:
         return sum(self._contrib)

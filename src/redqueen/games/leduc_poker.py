@@ -265,6 +265,13 @@ class LeducPokerState(State):
     def public_card(self) -> int | None:
         return self._public if self._public >= 0 else None
 
+    def chips_in(self, player: int) -> int:
+        """The chips ``player`` has put into the pot so far, the ante included (the
+        stake an LLM protocol may charge for an invalid reply: MARS's poker envs)."""
+        if isinstance(player, bool) or not isinstance(player, int) or not 0 <= player < 2:
+            raise RedqueenError(f"players are 0 and 1; got {player!r}")
+        return self._contrib[player]
+
     @property
     def pot(self) -> int:
         return self._contrib[0] + self._contrib[1]

@@ -7,6 +7,7 @@ directory that no CI machine has; a missing directory is refused when the run st
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -87,3 +88,33 @@ def test_mars_trains_on_mini_hanabi_and_holds_out_simple_hanabi() -> None:
         -11.0,
     )
     assert (learner.kl_coef, learner.epochs, loop.estimator) == (0.2, 1, "mars")
+
+
+def test_mars_pays_each_game_as_marss_env_for_it_does() -> None:
+    """Tic-tac-toe and connect four by ``mars``, Kuhn and Leduc by ``mars_poker``, both
+    Hanabis by ``mars_hanabi``, held-out games included, with the recipe's temperature and
+    turn limit for all (the learner samples at that temperature too)."""
+    from redqueen.learn.llm.collector import protocol as preset
+
+    recipe = load_recipe(RECIPES / "mars_multigame.yaml")
+    made, learner, _ = recipe.configs()
+    common = {"temperature": 0.6, "max_turns": 50}
+    expected = {
+        "tic_tac_toe": preset("mars", **common),
+        "connect_four": preset("mars", **common),
+        "kuhn_poker": preset("mars_poker", **common),
+        "leduc_poker": preset("mars_poker", **common),
+        "hanabi": preset("mars_hanabi", **common),
+    }
+    games = [*recipe.made_games(), *recipe.made_held_out()]
+    assert {g.id for g in games} == set(expected)
+    for game in games:
+        rules = made.for_game(game.id)
+        assert dataclasses.replace(rules, games={}) == expected[game.id], game.id
+    poker = made.for_game("leduc_poker")
+    assert (poker.invalid_reward, poker.invalid_relative_to_stake, poker.draw_reward) == (
+        -10.0,
+        True,
+        0.0,
+    )
+    assert learner.temperature == 0.6

@@ -15,9 +15,18 @@ presets are the published ones:
   four rewards (``roll/agentic/env/tictactoe/env.py`` L125-126 and L226-246: those games
   pay only at the end, so the ``0.1 if reward == 0`` line that pays the last step is
   what pays a draw). MARS's rules differ by game, so one preset cannot match them all:
-  its Kuhn and Leduc envs have no +0.1 line (a Leduc split pot pays 0, here +0.1) and
-  charge an invalid reply -(chips bet so far) - 10 (``kuhn_poker/env.py`` L303-323,
-  ``leduc_poker/env.py`` L380-400), here -11; its Hanabi is the next preset.
+  its poker and Hanabi rules are the next two presets, and :attr:`Protocol.games` gives
+  each game of a run its own.
+- ``mars_poker`` (MARS's Kuhn and Leduc poker, ``roll/agentic/env/kuhn_poker/env.py``
+  and ``leduc_poker/env.py``): the ``mars`` prompts, +0.05 per valid move and the game's
+  return at the end, with no +0.1 line (a Leduc split pot pays 0); an invalid or
+  over-long reply ends the game, pays the partner 0 and costs the offender
+  -(chips it has put in) - 10 (``get_losing_state``: kuhn L303-323, leduc L380-400;
+  :attr:`Protocol.invalid_relative_to_stake`). MARS's chips count the ante: Kuhn's
+  ``self.bets`` starts at [1, 1] and adds each bet (L85, L153), Leduc's is 100 less the
+  seat's money, OpenSpiel's stack less the ante and every call and raise (L99, L170).
+  A Kuhn seat never moves again after it has bet, so there an invalid reply always
+  costs -(1) - 10 = -11; in Leduc it costs more the more the seat has called and raised.
 - ``mars_hanabi`` (MARS's Hanabi, ``roll/agentic/env/hanabi/env.py`` and
   ``roll/agentic/rollout/env_manager.py``, as ``examples/hanabi/
   agentic_val_hanabi_selfplay.yaml`` trains it): the ``mars`` prompts with points paid
@@ -106,6 +115,11 @@ class Protocol:
     """The offender's reward for an invalid reply is ``invalid_reward`` minus its own
     return so far (``State.returns()``), so that with ``step_rewards`` its rewards add up
     to ``invalid_reward`` plus the per-turn shaping (MARS's Hanabi: -(score so far) - 10)."""
+    invalid_relative_to_stake: bool = False
+    """The offender's reward for an invalid reply is ``invalid_reward`` minus the chips it
+    has put into the pot, the ante included, read from the state's ``chips_in(seat)``
+    (Kuhn and Leduc poker define it; a game without it is refused): MARS's poker,
+    -(chips bet so far) - 10."""
     draw_reward: float = 0.0
     """Added to every seat's final reward when the game ends with all returns equal."""
     terminal_zero_reward: float = 0.0
@@ -131,12 +145,35 @@ class Protocol:
     each is asked again (and, as a trained seat, is a sample with the turn's reward 0)."""
     max_new_tokens: int = 4096
     temperature: float = 1.0
+    games: Mapping[str, Protocol] = field(default_factory=dict, hash=False)
+    """The protocols of particular games, by game id (MARS's rewards differ by game); every
+    other game follows this one. They must agree with it on :data:`SHARED_FIELDS`: one
+    prompter (and one tiny model's vocabulary) serves every game, each generator call
+    batches decisions of many games at one temperature and length limit, and the learner
+    scores every sample at that temperature and divides by that limit."""
 
     def __post_init__(self) -> None:
         if self.prompt_style not in PROMPT_STYLES:
             raise InvalidParameterError(
                 f"prompt_style {self.prompt_style!r}; allowed: {', '.join(PROMPT_STYLES)}"
             )
+        if self.invalid_relative_to_return and self.invalid_relative_to_stake:
+            raise InvalidParameterError(
+                "invalid_relative_to_return and invalid_relative_to_stake: choose one"
+            )
+        object.__setattr__(self, "games", dict(self.games))  # a copy; picklable for Ray
+        for game_id, rules in self.games.items():
+            if not isinstance(rules, Protocol) or rules.games:
+                raise InvalidParameterError(
+                    f"games[{game_id!r}] must be a Protocol with no games of its own"
+                )
+            for name in SHARED_FIELDS:
+                if getattr(rules, name) != getattr(self, name):
+                    raise InvalidParameterError(
+                        f"the protocol of {game_id} has {name} {getattr(rules, name)!r}, the "
+                        f"others {getattr(self, name)!r}: the games of one run share "
+                        f"{', '.join(SHARED_FIELDS)} (set it once for all of them)"
+                    )
         if self.max_turns < 1 or self.max_new_tokens < 1 or self.error_allowance < 0:
             raise InvalidParameterError(
                 "max_turns and max_new_tokens must be at least 1 and error_allowance at least 0"
@@ -144,16 +181,36 @@ class Protocol:
         if self.temperature < 0:
             raise InvalidParameterError(f"temperature {self.temperature}; allowed: >= 0")
 
+    def for_game(self, game_id: str) -> Protocol:
+        """The protocol of the game ``game_id``: its own in :attr:`games`, else this one."""
+        return self.games.get(game_id, self)
+
+    def check_game(self, game: Game) -> None:
+        """Raise a clear error when ``game`` cannot pay the rewards of its protocol."""
+        if not self.for_game(game.id).invalid_relative_to_stake:
+            return
+        if not callable(getattr(game.new_initial_state(), "chips_in", None)):
+            raise InvalidParameterError(
+                f"the protocol of {game.id} charges an invalid reply the chips the seat has "
+                f"put in (invalid_relative_to_stake), but {game.id} counts no chips: use it "
+                "with a game whose states have chips_in (kuhn_poker, leduc_poker)"
+            )
+
+
+SHARED_FIELDS = ("prompt_style", "temperature", "max_new_tokens")
+"""The fields every game of one collection has in common (see :attr:`Protocol.games`)."""
+
+_MARS = Protocol(
+    prompt_style="mars",
+    invalid_reward=-11.0,
+    invalid_other=0.0,
+    draw_reward=0.1,
+    valid_move_bonus=0.05,
+)
 
 PRESETS: dict[str, Protocol] = {
     "spiral": Protocol(),
-    "mars": Protocol(
-        prompt_style="mars",
-        invalid_reward=-11.0,
-        invalid_other=0.0,
-        draw_reward=0.1,
-        valid_move_bonus=0.05,
-    ),
+    "mars": _MARS,
     "plain": Protocol(prompt_style="plain", max_new_tokens=4),
     "mars_hanabi": Protocol(
         prompt_style="mars",
@@ -166,9 +223,12 @@ PRESETS: dict[str, Protocol] = {
         max_turns=50,
         temperature=0.6,
     ),
+    "mars_poker": dataclasses.replace(
+        _MARS, invalid_reward=-10.0, invalid_relative_to_stake=True, draw_reward=0.0
+    ),
 }
-"""SPIRAL's and MARS's protocols, MARS's Hanabi protocol, and the plain one of tiny
-models."""
+"""SPIRAL's and MARS's protocols, MARS's poker and Hanabi protocols, and the plain one of
+tiny models."""
 
 
 def protocol(preset: str = "spiral", **overrides: Any) -> Protocol:
@@ -182,6 +242,39 @@ def protocol(preset: str = "spiral", **overrides: Any) -> Protocol:
             f"unknown protocol field(s) {', '.join(unknown)}; allowed: {', '.join(fields)}"
         )
     return dataclasses.replace(PRESETS[preset], **overrides)
+
+
+def protocol_from_config(values: Mapping[str, Any]) -> Protocol:
+    """The protocol a recipe's ``protocol:`` mapping describes: ``preset`` (default
+    ``spiral``) and field overrides for every game, and under ``games`` a mapping from game
+    id to the same for that game alone. A game's protocol is its own preset (or the
+    common one) with the common overrides, then its own::
+
+        {preset: mars, temperature: 0.6, games: {kuhn_poker: {preset: mars_poker}}}
+    """
+    common = dict(values)
+    preset = str(common.pop("preset", "spiral"))
+    entries = common.pop("games", None) or {}
+    if not isinstance(entries, Mapping):
+        raise InvalidParameterError(
+            "protocol.games maps game ids to {preset: ..., field: value}; got "
+            f"{type(entries).__name__}"
+        )
+    games = {}
+    for game_id, entry in entries.items():
+        if not isinstance(entry, Mapping):
+            raise InvalidParameterError(
+                f"protocol.games.{game_id} must be a mapping ({{preset: ..., field: value}}); "
+                f"got {entry!r}"
+            )
+        own = dict(entry)
+        if "games" in own:
+            raise InvalidParameterError(f"protocol.games.{game_id} cannot have games of its own")
+        try:
+            games[str(game_id)] = protocol(str(own.pop("preset", preset)), **{**common, **own})
+        except InvalidParameterError as err:
+            raise InvalidParameterError(f"protocol.games.{game_id}: {err}") from None
+    return protocol(preset, **common, games=games)
 
 
 class Tokenizer(TypingProtocol):
@@ -325,12 +418,21 @@ class _Seat:
 
 
 class _Game:
-    def __init__(self, game: Game, players: Sequence[SeatPlayer], episode: int, seed: int) -> None:
+    def __init__(
+        self,
+        game: Game,
+        players: Sequence[SeatPlayer],
+        episode: int,
+        seed: int,
+        protocol: Protocol,
+    ) -> None:
         if len(players) != game.num_players:
             raise InvalidParameterError(
                 f"{game.id} has {game.num_players} seats; {len(players)} players were given"
             )
         self.game = game
+        self.protocol = protocol.for_game(game.id)
+        """This game's own protocol."""
         self.players = list(players)
         self.episode = episode
         streams = np.random.SeedSequence((seed, episode)).spawn(game.num_players + 1)
@@ -400,9 +502,10 @@ class _Game:
         else:
             self.state.apply_action(action)
 
-    def advance(self, protocol: Protocol) -> None:
+    def advance(self) -> None:
         """Chance nodes, then step rewards, then the turn limit. Called after every move;
         calling it again changes nothing."""
+        protocol = self.protocol
         while not self.state.is_terminal() and self.state.current_player() == CHANCE:
             self.state.apply_action(sample_chance_outcome(self.state, self.chance_rng))
         if protocol.step_rewards:
@@ -425,8 +528,9 @@ class _Game:
 
 class Collector:
     """Plays games with policy versions and agents in their seats; see the module
-    docstring. ``generators`` maps each policy version to its generator; ``prompters``
-    the same versions to their :class:`Prompter` (one tokenizer may serve all)."""
+    docstring. ``protocol`` pays each game by its own protocol
+    (:meth:`Protocol.for_game`); ``generators`` maps each policy version to its
+    generator; ``prompter`` writes every prompt (one tokenizer serves all versions)."""
 
     def __init__(
         self,
@@ -450,7 +554,11 @@ class Collector:
     ) -> list[EpisodeRecord]:
         """Play each ``(game, players)`` once, all at the same time; episodes are numbered
         from ``first_episode``. Records come back in the order of ``games``."""
-        for _, players in games:
+        checked = set()
+        for game, players in games:
+            if id(game) not in checked:
+                self.protocol.check_game(game)
+                checked.add(id(game))
             for p in players:
                 if isinstance(p, PolicySeat) and p.version not in self.generators:
                     raise InvalidParameterError(
@@ -458,10 +566,11 @@ class Collector:
                         f"{sorted(self.generators)}"
                     )
         running = [
-            _Game(game, players, first_episode + k, seed) for k, (game, players) in enumerate(games)
+            _Game(game, players, first_episode + k, seed, self.protocol)
+            for k, (game, players) in enumerate(games)
         ]
         for g in running:
-            g.advance(self.protocol)
+            g.advance()
         while True:
             asks: dict[int, list[tuple[_Game, int, list[int]]]] = {}
             for g in running:
@@ -475,7 +584,7 @@ class Collector:
                             agent_moved = True
                             break
                     if agent_moved:
-                        g.advance(self.protocol)
+                        g.advance()
                         continue
                     for seat in movers:
                         player = g.players[seat]
@@ -491,6 +600,7 @@ class Collector:
                     _decision_seed(seed, g.episode, seat, len(g.seats[seat].turn_rewards))
                     for _, g, seat, _ in items
                 ]
+                # the same for every game (SHARED_FIELDS)
                 tokens, temperature = self.protocol.max_new_tokens, self.protocol.temperature
                 first: Any = self.generators[versions[0]]
                 if len(versions) > 1:  # views of one engine: one call serves every version
@@ -513,7 +623,7 @@ class Collector:
                 for (version, g, seat, prompt), reply in zip(items, replies, strict=True):
                     self._answer(g, seat, version, prompt, reply)
             for g in running:  # a game that has just ended is paid its last step too
-                g.advance(self.protocol)
+                g.advance()
         return [self._record(g) for g in running]
 
     def _calls(self, versions: list[int]) -> list[list[int]]:
@@ -558,7 +668,7 @@ class Collector:
     def _answer(
         self, g: _Game, seat: int, version: int, prompt: list[int], reply: Generation
     ) -> None:
-        protocol = self.protocol
+        protocol = g.protocol
         s = g.seats[seat]
         text = self.prompter.answer_text(reply.completion_ids)
         action: int | str | None
@@ -622,7 +732,7 @@ class Collector:
             g.invalid_by = seat
 
     def _record(self, g: _Game) -> EpisodeRecord:
-        protocol = self.protocol
+        protocol = g.protocol
         n = g.game.num_players
         now = [float(r) for r in g.state.returns()]
         # ``paid``: what the turns were paid as the game went (step rewards);
@@ -633,6 +743,9 @@ class Collector:
             end[g.invalid_by] = protocol.invalid_reward
             if protocol.invalid_relative_to_return:
                 end[g.invalid_by] -= now[g.invalid_by]
+            if protocol.invalid_relative_to_stake:  # the invalid reply moved no chips
+                stake = g.state.chips_in(g.invalid_by)  # type: ignore[attr-defined]
+                end[g.invalid_by] -= float(stake)
             returns = [0.0] * n
         elif g.truncated:
             end, returns = [0.0] * n, [0.0] * n
