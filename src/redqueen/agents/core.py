@@ -14,11 +14,12 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from redqueen.games.core import Game, State, match_action_text
+
+if TYPE_CHECKING:  # numpy appears in annotations only; the command line starts without it
+    import numpy as np
 
 
 @dataclass(frozen=True)

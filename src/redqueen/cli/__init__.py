@@ -26,33 +26,23 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from redqueen.agents.human import HumanAgent, HumanQuit
-from redqueen.agents.registry import agent_kinds, parse_agent
+from redqueen.agents.registry import agent_kinds
 from redqueen.cli import llm as llm_cli
 from redqueen.cli import serve as serve_cli
 from redqueen.cli.corewar import corewar_app
 from redqueen.errors import InvalidParameterError, RedqueenError
-from redqueen.experiments.base import (
-    FailedMatchesError,
-    RecipeBase,
-    closing_lines,
-    failed_matches,
-    interrupted_lines,
-    load_recipe,
-    parse_recipe,
-    recipe_model,
-)
-
-if TYPE_CHECKING:
-    from redqueen.experiments.tournament import RunSummary
 from redqueen.games.registry import make, parameters, registered, summary
-from redqueen.play.match import play_match, replay
+
+# Recipes (pydantic), matches and statistics (numpy, scipy) are imported inside the
+# commands that use them, so that `redqueen --help` starts quickly.
+if TYPE_CHECKING:
+    from rich.progress import Progress
+
+    from redqueen.experiments.tournament import RunSummary
 
 app = typer.Typer(
     help="redqueen: agents get better, and are measured, by playing games.",
@@ -84,6 +74,8 @@ def print_error(error: BaseException) -> None:
 def _params(items: list[str] | None) -> dict[str, Any]:
     """``["rounds=200", "stage=stag_hunt"]`` -> dict; values are read as YAML scalars or
     lists (``payoffs=[[3,0],[5,1]]``), never evaluated."""
+    import yaml
+
     params: dict[str, Any] = {}
     for item in items or []:
         key, eq, raw = item.partition("=")
@@ -158,6 +150,10 @@ def play(
     The legal moves are listed with numbers 1, 2, ...: type a move's name or its number in
     the list. Every move of the other seats is announced, except in games with secret
     moves (werewolf), where your view says what you know."""
+    from redqueen.agents.human import HumanAgent, HumanQuit
+    from redqueen.agents.registry import parse_agent
+    from redqueen.play.match import play_match, replay
+
     params = _params(param)
     g = make(game, **params)
     if seed is None:
@@ -229,6 +225,23 @@ def _progress_hook(progress: Progress, label: str) -> Any:
 def _run(recipe_data: Any, source: str, out_dir: Path | None, as_json: bool) -> Any:
     """Run (or resume) a recipe of any kind: a progress bar, then its summary and the
     closing lines every kind shares (see the module docstring for the exit codes)."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from redqueen.experiments.base import (
+        FailedMatchesError,
+        RecipeBase,
+        closing_lines,
+        failed_matches,
+        interrupted_lines,
+        parse_recipe,
+    )
+
     recipe = (
         recipe_data if isinstance(recipe_data, RecipeBase) else parse_recipe(recipe_data, source)
     )
@@ -396,6 +409,8 @@ def run(
     ] = None,
 ) -> None:
     """Run a recipe into a run directory; the same command again resumes it."""
+    from redqueen.experiments.base import load_recipe
+
     loaded = load_recipe(recipe, overrides or ())
     _run(loaded, str(recipe), out_dir or Path("runs") / loaded.name, as_json)
 
@@ -450,6 +465,7 @@ def report(
     """Write (or rewrite) a run's HTML report."""
     if not (run_dir / "run.sqlite").is_file():
         raise RedqueenError(f"{run_dir} is not a run directory (no run.sqlite)")
+    from redqueen.experiments.base import recipe_model
     from redqueen.store.run_store import RunStore
 
     with RunStore(run_dir) as store:

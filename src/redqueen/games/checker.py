@@ -24,9 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Hashable
 from dataclasses import dataclass
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from redqueen.errors import IllegalActionError
 from redqueen.games.core import (
@@ -40,6 +38,9 @@ from redqueen.games.core import (
     UtilityKind,
     sample_chance_outcome,
 )
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 class GameCheckError(AssertionError):
@@ -71,6 +72,8 @@ def check_game(game: Game, n_games: int = 500, seed: int = 0, clone_every: int =
         _require(spec.utility_sum is not None, "zero/constant-sum spec needs utility_sum")
     if spec.utility == UtilityKind.ZERO_SUM:
         _require(spec.utility_sum == 0, "a zero-sum game must declare utility_sum 0")
+
+    import numpy as np  # imported here so that importing redqueen.games stays light
 
     rng = np.random.default_rng(seed)
     legal_by_key: dict[tuple[int, Hashable], tuple[int, ...]] = {}

@@ -26,11 +26,12 @@ import operator
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, NamedTuple
-
-import numpy as np
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 
 from redqueen.errors import IllegalActionError, ParseActionError, RedqueenError
+
+if TYPE_CHECKING:  # numpy appears in annotations only; the command line starts without it
+    import numpy as np
 
 CHANCE = -1
 """``current_player()`` at a node where nature moves."""
