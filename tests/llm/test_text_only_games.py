@@ -4,6 +4,8 @@ bracketed moves the game offers, so a match runs without a model."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 import redqueen
@@ -124,3 +126,111 @@ def test_server_says_so_when_a_text_only_game_offers_no_move() -> None:
         offered = decision_message(VIEW, [], "boxed")
         request = {"messages": [{"role": "user", "content": offered}]}
         assert server.reply_for(request) == "[0]"  # no format asked for: the move alone
+
+
+TAK_RULES = (
+    """[GAME] You are Player 0 in Tak.
+For each move, submit your action using the format:
+[ACTION SOURCE ALLOCATION]
+- ACTION: The type of move you are making ('place' or 'move').
+Examples:
+- To place a capstone on (3,2):
+  [place () {(3,2): [C0]}]
+- To move all pieces from (2,2) to (2,3):
+  [move (2,2) {(2,3): [F0]}]
+"""
+    + "[GAME] \nCurrent Board: (empty)"
+)  # the game's tag, its text on the next line
+
+
+def test_a_template_on_its_own_line_is_an_offer_and_a_move_may_hold_brackets() -> None:
+    # "[ACTION SOURCE ALLOCATION]" ends its line: a template, not a sender whose lines are
+    # skipped; "[GAME] " with its text on the next line is still the game's tag
+    assert bracketed_moves(TAK_RULES) == ["[move (2,2) {(2,3): [F0]}]"]
+    assert bracketed_moves(TAK_RULES.rsplit("\n  [move", 1)[0]) == ["[place () {(3,2): [C0]}]"]
+    assert bracketed_moves("[GAME] \n[GAME] Say [yes]\n[GAME] \nno offer here") == ["[yes]"]
+    assert bracketed_moves("[GAME] Format:\n[ACTION]") == ["[ACTION]"]
+
+
+def _request(*messages: tuple[str, str]) -> dict[str, object]:
+    return {"messages": [{"role": role, "content": text} for role, text in messages]}
+
+
+def test_server_plays_the_format_the_conversation_shows_when_the_last_view_has_none() -> None:
+    rules = system_prompt(
+        "What TextArena tells Player 0 at the start:\n\nGuess the word; write [word], "
+        "for example [crane].",
+        "boxed",
+        text_moves=True,
+    )
+    view = decision_message("[GAME] Your guess was wrong. Guess again.", [], "boxed")
+    with ScriptedServer("first") as first, ScriptedServer("last") as last:
+        assert first.reply_for(_request(("system", rules), ("user", view))).endswith("{[word]}")
+        assert last.reply_for(_request(("system", rules), ("user", view))).endswith("{[crane]}")
+        # the most recent offer first: an earlier decision's moves before the rules
+        earlier = decision_message(VIEW, [], "boxed")
+        again = feedback_message("it was late", [], "boxed")
+        asked = _request(("system", rules), ("user", earlier), ("assistant", "?"), ("user", again))
+        assert first.reply_for(asked).endswith("\\boxed{[0]}")
+        # a conversation that is no text-only game's (no decision for text moves) is not
+        # searched for brackets: a judge request without a judge says so, as before
+        judge_like = _request(("system", "Label each passage [A] or [B]."), ("user", "Passage"))
+        assert first.reply_for(judge_like) == (
+            "Scripted test server: no legal moves were listed in the last message."
+        )
+
+
+# TextArena 0.7.4's base environments ("-v0") with one or two seats that build offline and
+# show their move format in square brackets (the survey of issue 18). Not here: those
+# that need NLTK data, an API key, Python >= 3.12 or three seats; Bandit-v0, whose prompt
+# never shows how to write a button, and TruthAndDeception-v0, whose turns are free chat
+# (the server says it sees no move, and the game judges that); Countdown-v0,
+# Cryptarithm-v0 and Slitherlink-v0, whose envs log their moves with the arguments of
+# add_observation out of order (the adapter cannot read those messages).
+TEXTARENA_ENVS = {
+    "2048-v0": 1, "Alquerque-v0": 2, "Battleship-v0": 2, "Blackjack-v0": 1,
+    "Breakthrough-v0": 2, "Briscola-v0": 2, "Chopsticks-v0": 2, "ColonelBlotto-v0": 2,
+    "ConnectFour-v0": 2, "Crosswords-v0": 1, "Crusade-v0": 2, "FifteenPuzzle-v0": 1,
+    "FrozenLake-v0": 1, "GameOfPureStrategy-v0": 2, "GermanWhist-v0": 2, "Golf-v0": 2,
+    "GuessTheNumber-v0": 1, "HighSociety-v0": 2, "IndianPoker-v0": 2,
+    "IteratedMatchingPennies-v0": 2, "IteratedPrisonersDilemma-v0": 2,
+    "IteratedRockPaperScissors-v0": 2, "IteratedTwoThirdsAverage-v0": 2,
+    "IteratedUltimatumGame-v0": 2, "KuhnPoker-v0": 2, "LiarsDice-v0": 2, "LightsOut-v0": 1,
+    "LinesOfAction-v0": 2, "LogicPuzzle-v0": 1, "MarketEntryGame-v0": 2, "Mastermind-v0": 1,
+    "MemoryGame-v0": 2, "Minesweeper-v0": 1, "NewRecruit-v0": 2, "Nim-v0": 2, "Othello-v0": 2,
+    "PegJump-v0": 1, "PigDice-v0": 2, "Poker-v0": 2, "PublicGoodsGame-v0": 2,
+    "QuantumTicTacToe-v0": 2, "RushHour-v0": 1, "SantoriniBaseFixed-v0": 2, "Secretary-v0": 1,
+    "Set-v0": 1, "SimpleBlindAuction-v0": 2, "SimpleNegotiation-v0": 2, "SimpleTak-v0": 2,
+    "Snake-v0": 2, "Sokoban-v0": 1, "SpiteAndMalice-v0": 2, "Stratego-v0": 2, "Sudoku-v0": 1,
+    "Surround-v0": 2, "Tak-v0": 2, "ThreeCardMonte-v0": 1, "TicTacToe-v0": 2,
+    "TowerOfHanoi-v0": 1, "TwoDollar-v0": 2, "UltimateTicTacToe-v0": 2, "WildTicTacToe-v0": 2,
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scripted_llm() -> Iterator[LLMAgent]:
+    with ScriptedServer("first") as server:
+        yield LLMAgent(model="scripted", base_url=server.url, api_key_env=None, cache=False)
+
+
+@pytest.mark.parametrize("env_id", sorted(TEXTARENA_ENVS))
+def test_scripted_server_writes_a_bracketed_move_in_every_textarena_game(
+    env_id: str, scripted_llm: LLMAgent
+) -> None:
+    pytest.importorskip("textarena", reason="textarena is an optional dependency")
+    seats = TEXTARENA_ENVS[env_id]
+    game = redqueen.make(f"textarena:{env_id}", num_players=seats, max_steps=3, known_faults="fix")
+    result = play_match(game, [scripted_llm] * seats, seed=0)
+    moves = [str(step.action) for step in result.trajectory[1:]]
+    assert moves  # the episode ends: by the game's rules, its invalid-move rule or max_steps
+    for move in moves:  # the game judges each; none is the server's "no moves" note
+        assert move.startswith("[") and move.endswith("]"), move
+
+
+def test_a_game_that_shows_no_move_format_gets_the_servers_note(scripted_llm: LLMAgent) -> None:
+    pytest.importorskip("textarena", reason="textarena is an optional dependency")
+    game = redqueen.make("textarena:Bandit-v0", num_players=1, max_steps=3)
+    result = play_match(game, [scripted_llm], seed=0)
+    moves = [str(step.action) for step in result.trajectory[1:]]
+    assert moves and all("no legal moves were listed" in move for move in moves)
+    assert result.invalid_moves[0] == len(moves)  # TextArena judged each one invalid

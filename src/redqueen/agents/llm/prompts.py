@@ -183,14 +183,20 @@ def legal_moves_in(text: str) -> list[str]:
     return moves
 
 
-_SENDER = re.compile(r"\[([^\[\]\n]+)\] ?")
-"""A message's sender at the start of a line of a TextArena view: ``[GAME] ...``."""
-_BRACKETED = re.compile(r"\[([^\[\]\n]{1,80})\]")
+_SENDER = re.compile(r"\[([^\[\]\n]+)\] ")
+"""A message's sender at the start of a line of a TextArena view: ``[GAME] text`` (a space
+always follows it). A bracketed token that ends its line (``[ACTION SOURCE ALLOCATION]``)
+is a move's template, not a sender."""
+_BRACKETED = re.compile(r"\[((?:[^\[\]\n]|\[[^\[\]\n]*\])+)\]")
+"""A bracketed move, which may hold bracketed parts: ``[move (2,2) {(2,3): [F0]}]``."""
+_LONGEST_MOVE = 80
 
 
 def bracketed_moves(observation: str) -> list[str]:
     """The moves a text-only game offers in square brackets (``'[4]'``, ``'[call]'``), as
     its last line that offers any shows them, brackets included, each once, in order.
+    An example or template of the format (``[word]``, ``[move (2,2) {(2,3): [F0]}]``)
+    counts as an offer: the game judges the move.
 
     Lines of a message another player sent (``[Player 1] [4]``, TextArena's view) are not
     offers and are skipped; lines of the game (``[GAME] ...``) and untagged lines count.
@@ -203,7 +209,11 @@ def bracketed_moves(observation: str) -> list[str]:
             sender, line = tag.group(1), line[tag.end() :]
         if sender is not None and sender != "GAME":
             continue
-        found = [f"[{inner}]" for inner in _BRACKETED.findall(line) if inner.strip()]
+        found = [
+            f"[{inner}]"
+            for inner in _BRACKETED.findall(line)
+            if inner.strip() and len(inner) <= _LONGEST_MOVE
+        ]
         if found:
             offered = list(dict.fromkeys(found))
     return offered

@@ -8,7 +8,11 @@ chosen by a scripted strategy, in the answer format the request asks for (struct
 outputs -> JSON; ``\\boxed{}`` or ``<answer>`` tags as the system prompt says). In a
 text-only game's decision message, which lists no moves, its choices are the moves the
 game last offered in square brackets (TextArena's ``Available Moves: '[0]', '[1]'``, the
-form its games parse; see :func:`redqueen.agents.llm.prompts.text_moves_in`):
+form its games parse; see :func:`redqueen.agents.llm.prompts.text_moves_in`). Where that
+message offers none, they are the bracketed moves the rest of the conversation shows, the
+most recent first: the examples and templates of the move format in the rules and the
+game's first message (``[word]``, ``[move (2,2) {(2,3): [F0]}]``). A template is played
+as it is written; the game judges it, as it would a model's move:
 
 - ``first`` / ``last``: the first / last legal move;
 - ``random``: a uniformly random legal move;
@@ -21,7 +25,8 @@ With ``judge="harm_language"`` (or another rule judge's kind, see
 (:mod:`redqueen.agents.llm.judge`): it reads the passages and questions back from the
 request and replies with the labels that rule judge gives them, so a test can predict
 every verdict. Without it, judge requests get the "no legal moves were listed" reply, as
-does a text-only game whose messages offer no bracketed move (the game judges that reply).
+does a text-only game whose conversation shows no bracketed move (the game judges that
+reply; TextArena's ``Bandit-v0``, whose prompt never says how to write a button, is one).
 
 With ``malformed_rate`` r, a reply is malformed with probability r (no answer in the
 format, or a move that is not legal; for a judge request, no labels). Every random choice
@@ -53,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from redqueen.agents.llm.judge import judge_request_in, verdict_reply
-from redqueen.agents.llm.prompts import legal_moves_in, text_moves_in
+from redqueen.agents.llm.prompts import bracketed_moves, legal_moves_in, text_moves_in
 from redqueen.errors import InvalidParameterError, UnknownNameError
 from redqueen.games.roles.judges import Judge, make_judge
 
@@ -117,6 +122,21 @@ def _write(move: str, answer_format: str, strategy: str) -> str:
     if answer_format == "tags":
         return f"{note}\n<answer>{move}</answer>"
     return move
+
+
+def _text_moves_offered(messages: Sequence[dict[str, Any]]) -> list[str]:
+    """In a text-only game's conversation (one with a decision message for text moves):
+    the bracketed moves of the latest system or user message that offers any (of a
+    decision message, its observation). Empty in any other conversation."""
+    texts = [str(m.get("content", "")) for m in messages if m.get("role") in ("system", "user")]
+    decisions = [text_moves_in(text) for text in texts]
+    if all(offered is None for offered in decisions):
+        return []
+    for text, offered in zip(reversed(texts), reversed(decisions), strict=True):
+        found = bracketed_moves(text) if offered is None else offered
+        if found:
+            return found
+    return []
 
 
 class _HTTPServer(ThreadingHTTPServer):
@@ -239,8 +259,8 @@ class ScriptedServer:
                 return f"Scripted test server: the rule judge gave no verdict ({verdict.problem})."
             return verdict_reply(verdict, asked)
         moves = legal_moves_in(users[-1]) if users else []
-        if not moves and users:
-            moves = text_moves_in(users[-1]) or []
+        if not moves:
+            moves = _text_moves_offered(messages)
         answer_format = _answer_format(request)
         if not moves:
             return "Scripted test server: no legal moves were listed in the last message."
