@@ -15,10 +15,11 @@ import pytest
 
 from redqueen.experiments import parse_recipe
 from redqueen.measure.ratings import EloRating
+from redqueen.report.charts import line_chart_svg
 from redqueen.report.learning import (
+    curve_section,
     elo_table_html,
     heat_map_svg,
-    line_chart_svg,
     lineage_svg,
 )
 from redqueen.store.run_store import RunStore
@@ -30,20 +31,32 @@ def _svg(text: str) -> ET.Element:
     return ET.fromstring(text)  # raises on malformed markup
 
 
-def test_line_chart_has_one_polyline_per_series_and_a_log_axis_that_shows_zero() -> None:
+def test_curves_are_drawn_by_the_shared_chart_with_nice_ticks_and_a_zero_line() -> None:
+    # the learning pages draw their curves with report.charts (no copy of their own)
     svg = _svg(
-        line_chart_svg(
-            {"a<b": [(0, 1.0), (1, 0.5), (2, 0.0)], "nash": [(0, 1.0), (1, 0.1)]},
-            log_y=True,
-            bands={"nash": [(0, 0.9, 1.1), (1, 0.05, 0.2)]},
-        )
+        curve_section(
+            {"a<b": [(0, -0.98), (1, 0.2), (2, 0.51)], "nash": [(0, 0.3), (2, 0.1)]},
+            y_label="return",
+        ).split("<table>")[0]
     )
-    lines = svg.findall(f"{SVG}polyline")
-    assert [len(p.get("points", "").split()) for p in lines] == [3, 2]
-    assert len(svg.findall(f"{SVG}polygon")) == 1
     texts = [t.text for t in svg.iter(f"{SVG}text")]
-    assert "a<b" in texts and "exploitability" not in texts
-    assert line_chart_svg({"empty": []}) == "<p>No points yet.</p>"
+    assert texts[:5] == ["-1.0", "-0.5", "0", "0.5", "1.0"]  # nice y ticks, bottom up
+    assert texts[5:8] == ["0", "1", "2"]  # whole iterations
+    assert len([x for x in svg.iter(f"{SVG}line") if x.get("class") == "zero"]) == 1
+    assert "a<b" in texts and "nash" in texts  # the legend, escaped
+    assert [len(p.get("points", "").split()) for p in svg.findall(f"{SVG}polyline")] == [3, 2]
+    log = _svg(
+        curve_section(
+            {"nash": [(0, 2.3), (1, 0.28), (2, 0.028), (3, 0.0)]},
+            y_label="exploitability",
+            log_y=True,
+        ).split("<table>")[0]
+    )
+    texts = [t.text for t in log.iter(f"{SVG}text")]
+    assert texts[:4] == ["0.01", "0.1", "1", "10"]  # powers of ten
+    assert "exploitability (log scale)" in texts
+    assert "1 point(s) at or below 0 not shown on the log scale" in texts
+    assert line_chart_svg({"empty": []}, x_label="x", y_label="y") == "<p>No points yet.</p>"
 
 
 def test_heat_map_cells_labels_and_tooltips() -> None:

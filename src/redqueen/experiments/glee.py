@@ -69,7 +69,8 @@ from redqueen.measure.social import (
 from redqueen.measure.statistics import MeanCI, finite_or_none, mean_ci
 from redqueen.play.match import MatchResult, play_match
 from redqueen.play.schedule import ScheduledMatch, match_seed
-from redqueen.report.learning import REPORT_NAME, line_chart_svg, page_html, write_html
+from redqueen.report.charts import line_chart_svg
+from redqueen.report.learning import REPORT_NAME, page_html, write_html
 from redqueen.store.run_store import RunStore
 
 MAX_MATCHES = 1_000_000
@@ -522,4 +523,4 @@ def _by_param_chart(rows: Sequence[CellRow], axis: str, measure: str, grid: Fami
             if vals:
                 points.append((x, float(np.mean(vals))))
         series[" vs ".join(pair)] = points
-    return line_chart_svg(series, x_label=axis, y_label=f"mean {measure}")
+    return line_chart_svg(series, x_label=axis, y_label=f"mean {measure}", integer_x=False)

@@ -25,8 +25,9 @@ import numpy as np
 from pydantic import Field, field_validator
 
 from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta
+from redqueen.report.charts import line_chart_svg
 from redqueen.report.html import REPORT_NAME as REPORT
-from redqueen.report.learning import heat_map_svg, line_chart_svg, page_html, write_html
+from redqueen.report.learning import heat_map_svg, page_html, write_html
 from redqueen.store.run_store import RunStore
 
 MEMORY_ONE: dict[str, list[float]] = {
@@ -83,7 +84,7 @@ def _trajectory_chart(traj: list[list[float]], names: list[str], x_label: str) -
     stride = max(1, len(arr) // 400)
     xs = range(0, len(arr), stride)
     series = {names[k]: [(float(x), float(arr[x, k])) for x in xs] for k in range(arr.shape[1])}
-    return line_chart_svg(series, x_label=x_label, y_label="share")
+    return line_chart_svg(series, x_label=x_label, y_label="share", probability=True)
 
 
 class _WholeResultRecipe(RecipeBase):
@@ -478,7 +479,7 @@ class PopulationRecipe(_WholeResultRecipe):
                 ),
                 (
                     "Cooperation (IPD: cooperative moves; donor game: donations)",
-                    line_chart_svg(coop, x_label="generation", y_label="share"),
+                    line_chart_svg(coop, x_label="generation", y_label="share", probability=True),
                 ),
                 (
                     "Speed",

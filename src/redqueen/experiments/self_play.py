@@ -26,10 +26,10 @@ from redqueen.games.registry import make
 from redqueen.learn.ppo import PPOConfig, PPOStats, encoder_for
 from redqueen.learn.self_play import ALGORITHM, SelfPlayConfig, SelfPlayResult, self_play
 from redqueen.measure.ratings import EloRating
+from redqueen.report.charts import line_chart_svg
 from redqueen.report.learning import (
     curve_section,
     elo_table_html,
-    line_chart_svg,
     lineage_table_html,
     page_html,
     write_html,
@@ -203,7 +203,7 @@ def write_learning_report(run_dir: Path, algorithm: str) -> Path:
                         ]
                         for i in range(members)
                     }
-                    chart = line_chart_svg(curves, y_label="Elo", bands=bands)
+                    chart = line_chart_svg(curves, x_label="iteration", y_label="Elo", bands=bands)
                 sections.append((label, chart))
         entropy = curve("train/entropy")
         if entropy:

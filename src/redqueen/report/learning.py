@@ -5,8 +5,9 @@ heat map, an Elo table with intervals and the population's lineage.
 The building blocks come first and are reused by every learning algorithm's report
 (PSRO, FXP, the league, self-play, PBT):
 
-- :func:`line_chart_svg`: one or more named curves ``[(x, y), ...]`` (optionally with a
-  band ``[(x, low, high), ...]`` each), linear or logarithmic y axis;
+- :func:`curve_section`: named curves ``[(x, y), ...]`` drawn by the reports' shared
+  :func:`redqueen.report.charts.line_chart_svg` (nice ticks, a zero line where the axis
+  crosses zero, a legend, powers of ten on a log axis), with their last values below;
 - :func:`heat_map_svg`: a matrix as coloured cells with row and column labels (and, for
   a sampled payoff table, each cell's 95% interval, ``t`` quantile times the standard
   error, and its match count in the tooltip);
@@ -35,12 +36,9 @@ from numpy.typing import ArrayLike
 
 from redqueen.measure.ratings import EloFit, EloRating, elo_fit, method_note
 from redqueen.measure.statistics import t_value
-from redqueen.report.charts import diverging_colour
+from redqueen.report.charts import PALETTE, Point, diverging_colour, line_chart_svg
 
 REPORT_NAME = "report.html"
-
-PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#c44e52", "#8172b3", "#937860", "#da8bc3")
-"""Series colours, in order."""
 
 CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;
@@ -54,131 +52,11 @@ pre{background:#f5f5f8;padding:1rem;overflow-x:auto;font-size:.85rem}
 svg text{font-family:inherit}
 """
 
-Point = tuple[float, float]
-
 
 def _fmt(x: float, digits: int = 3) -> str:
     if x is None or not math.isfinite(float(x)):
         return "–"
     return f"{float(x):.{digits}g}"
-
-
-# ---- line chart ---------------------------------------------------------------------------
-
-
-def line_chart_svg(
-    series: Mapping[str, Sequence[Point]],
-    *,
-    x_label: str = "iteration",
-    y_label: str = "",
-    log_y: bool = False,
-    bands: Mapping[str, Sequence[tuple[float, float, float]]] | None = None,
-    width: int = 720,
-    height: int = 320,
-) -> str:
-    """An SVG line chart of named series of ``(x, y)`` points, with a legend.
-
-    ``bands[name]`` (optional) shades ``(x, low, high)`` around a series (an interval).
-    With ``log_y`` the y axis is logarithmic; points with ``y <= 0`` are then drawn at
-    the axis floor (a tenth of the smallest positive value), so an exact 0 is visible.
-    Non-finite points are skipped.
-    """
-    bands = bands or {}
-    clean: dict[str, list[Point]] = {
-        name: [(float(x), float(y)) for x, y in pts if math.isfinite(x) and math.isfinite(y)]
-        for name, pts in series.items()
-    }
-    ys = [y for pts in clean.values() for _, y in pts]
-    ys += [v for b in bands.values() for _, lo, hi in b for v in (lo, hi) if math.isfinite(v)]
-    xs = [x for pts in clean.values() for x, _ in pts]
-    if not xs:
-        return "<p>No points yet.</p>"
-    if log_y:
-        positive = [y for y in ys if y > 0]
-        floor = min(positive) / 10 if positive else 1e-3
-        ys = [max(y, floor) for y in ys]
-
-        def ty(y: float) -> float:
-            return math.log10(max(y, floor))
-
-    else:
-        floor = 0.0
-
-        def ty(y: float) -> float:
-            return y
-
-    lo_y, hi_y = min(ty(y) for y in ys), max(ty(y) for y in ys)
-    if hi_y - lo_y < 1e-12:
-        lo_y, hi_y = lo_y - 0.5, hi_y + 0.5
-    lo_x, hi_x = min(xs), max(xs)
-    if hi_x == lo_x:
-        hi_x = lo_x + 1.0
-    left, right, top, bottom = 64, 170, 12, 42
-    plot_w, plot_h = width - left - right, height - top - bottom
-
-    def px(x: float) -> float:
-        return left + (x - lo_x) / (hi_x - lo_x) * plot_w
-
-    def py(y: float) -> float:
-        return top + (1 - (ty(y) - lo_y) / (hi_y - lo_y)) * plot_h
-
-    out = [
-        f"<svg xmlns='http://www.w3.org/2000/svg' width='{width}' height='{height}' "
-        f"role='img' aria-label='{escape(y_label or 'curves', quote=True)}'>",
-        f"<rect x='{left}' y='{top}' width='{plot_w}' height='{plot_h}' fill='none' "
-        "stroke='#bbb'/>",
-    ]
-    for k in range(5):  # y ticks
-        v = lo_y + (hi_y - lo_y) * k / 4
-        y = top + (1 - k / 4) * plot_h
-        label = _fmt(10**v if log_y else v, 2)
-        out.append(
-            f"<line x1='{left - 4}' y1='{y:.1f}' x2='{left + plot_w}' y2='{y:.1f}' "
-            f"stroke='#eee'/><text x='{left - 6}' y='{y + 4:.1f}' text-anchor='end' "
-            f"font-size='11'>{label}</text>"
-        )
-    for k in range(5):  # x ticks
-        v = lo_x + (hi_x - lo_x) * k / 4
-        x = left + plot_w * k / 4
-        out.append(
-            f"<text x='{x:.1f}' y='{top + plot_h + 16}' text-anchor='middle' "
-            f"font-size='11'>{_fmt(v, 3)}</text>"
-        )
-    out.append(
-        f"<text x='{left + plot_w / 2:.1f}' y='{height - 6}' text-anchor='middle' "
-        f"font-size='12'>{escape(x_label)}</text>"
-        f"<text transform='translate(14,{top + plot_h / 2:.1f}) rotate(-90)' "
-        f"text-anchor='middle' font-size='12'>{escape(y_label)}{' (log)' if log_y else ''}"
-        "</text>"
-    )
-    for k, (name, pts) in enumerate(clean.items()):
-        colour = PALETTE[k % len(PALETTE)]
-        band = [(x, lo, hi) for x, lo, hi in bands.get(name, ()) if math.isfinite(lo + hi)]
-        if band:
-            upper = " ".join(f"{px(x):.1f},{py(hi):.1f}" for x, _, hi in band)
-            lower = " ".join(f"{px(x):.1f},{py(lo):.1f}" for x, lo, _ in reversed(band))
-            out.append(
-                f"<polygon points='{upper} {lower}' fill='{colour}' fill-opacity='0.18' "
-                "stroke='none'/>"
-            )
-        if pts:
-            path = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in pts)
-            out.append(
-                f"<polyline points='{path}' fill='none' stroke='{colour}' stroke-width='2'/>"
-            )
-            for x, y in pts if len(pts) <= 60 else ():
-                out.append(
-                    f"<circle cx='{px(x):.1f}' cy='{py(y):.1f}' r='2.5' fill='{colour}'>"
-                    f"<title>{escape(name)}: {_fmt(x, 4)}, {_fmt(y, 4)}</title></circle>"
-                )
-        ly = top + 14 + 18 * k
-        out.append(
-            f"<rect x='{left + plot_w + 12}' y='{ly - 9}' width='12' height='12' "
-            f"fill='{colour}'/><text x='{left + plot_w + 30}' y='{ly + 1}' "
-            f"font-size='12'>{escape(name)}</text>"
-        )
-    out.append("</svg>")
-    return "".join(out)
 
 
 # ---- heat map -----------------------------------------------------------------------------
@@ -540,7 +418,9 @@ def write_population_report(run_dir: Path, algorithm: str = "psro") -> Path:
             details.append(
                 (
                     f"{solver}: final meta-strategy (weight of each member, by index)",
-                    line_chart_svg(series, x_label="member index", y_label="weight"),
+                    line_chart_svg(
+                        series, x_label="member index", y_label="weight", probability=True
+                    ),
                 )
             )
         if fit is not None:
@@ -550,7 +430,12 @@ def write_population_report(run_dir: Path, algorithm: str = "psro") -> Path:
     game = config.get("game", {})
     sections = [
         ("Exploitability", curve_section(curves, y_label="exploitability", log_y=True)),
-        ("Population size", line_chart_svg(sizes, y_label="members per seat")),
+        (
+            "Population size",
+            line_chart_svg(
+                sizes, x_label="iteration", y_label="members per seat", include_zero=True
+            ),
+        ),
         *details,
     ]
     subtitle = (
@@ -612,7 +497,7 @@ def write_fxp_report(run_dir: Path) -> Path:
         ),
         (
             "Mean probability of each agent's last action (stag)",
-            line_chart_svg(shares, y_label="probability"),
+            line_chart_svg(shares, x_label="iteration", y_label="probability", probability=True),
         ),
         *details,
     ]
