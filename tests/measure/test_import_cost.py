@@ -6,10 +6,13 @@ by the modules loaded in a fresh interpreter, not by time."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
+
+import redqueen
 
 
 @pytest.mark.parametrize(
@@ -95,3 +98,13 @@ def test_import_redqueen_loads_no_numpy_and_keeps_its_names() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "2", "3"], out.stdout
+
+
+def test_games_lists_every_game_without_building_one() -> None:
+    # the built-in games' rows are read from redqueen/games/catalog.json
+    text, modules = _modules_after_command("games", "--json")
+    listed = [row["id"] for row in json.loads(text)]
+    assert listed == redqueen.registered()
+    assert modules.isdisjoint({"numpy", "scipy", "torch", "pyspiel"}), sorted(
+        modules & {"numpy", "scipy", "torch", "pyspiel"}
+    )

@@ -35,7 +35,7 @@ from redqueen.cli import llm as llm_cli
 from redqueen.cli import serve as serve_cli
 from redqueen.cli.corewar import corewar_app
 from redqueen.errors import InvalidParameterError, RedqueenError
-from redqueen.games.registry import make, parameters, registered, summary
+from redqueen.games.registry import make
 
 # Recipes (pydantic), matches and statistics (numpy, scipy) are imported inside the
 # commands that use them, so that `redqueen --help` starts quickly.
@@ -107,13 +107,9 @@ def games(
     as_json: Annotated[bool, typer.Option("--json", help="Machine-readable output.")] = False,
 ) -> None:
     """List every registered game with its spec."""
-    rows = []
-    for game_id in registered():
-        try:
-            spec = make(game_id).spec.to_dict()
-        except InvalidParameterError:  # a game with required parameters, e.g. ordinal_2x2
-            spec = {"id": game_id}
-        rows.append({**spec, "summary": summary(game_id), "parameters": list(parameters(game_id))})
+    from redqueen.games.catalog import listing
+
+    rows = listing()  # the built-in games' rows are written ahead: no game is built
     if as_json:
         out.print_json(json.dumps(rows))
         return

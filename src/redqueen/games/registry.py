@@ -193,6 +193,13 @@ def summary(game_id: str) -> str:
     return _entry(game_id).summary
 
 
+def target(game_id: str) -> str | None:
+    """The ``"module:attribute"`` that makes a built-in game (None for a callable given to
+    :func:`register`)."""
+    made_by = _entry(game_id).target
+    return made_by if isinstance(made_by, str) else None
+
+
 def parameters(game_id: str) -> dict[str, Any]:
     """The parameters of a game, with their defaults (``inspect.Parameter.empty`` if none)."""
     sig = inspect.signature(_entry(game_id).factory())
