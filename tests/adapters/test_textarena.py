@@ -405,3 +405,16 @@ def test_clone_of_an_env_that_cannot_be_copied_says_so() -> None:
     state.env.unpicklable = sys  # a module cannot be deep-copied
     with pytest.raises(RedqueenError, match="cannot clone"):
         state.clone()
+
+
+@pytest.mark.parametrize("env_id", ["Countdown-v0", "Cryptarithm-v0", "Slitherlink-v0"])
+def test_envs_that_swap_add_observation_and_set_invalid_move_arguments(env_id: str) -> None:
+    # textarena 0.7.4: add_observation(player, move, PLAYER_ACTION) and
+    # set_invalid_move(progress, reason), both against the functions' argument order
+    state = redqueen.make(f"textarena:{env_id}", num_players=1).new_initial_state()
+    state.apply_action(0)
+    while not state.is_terminal():
+        state.apply_text_action("[not a move]")
+    assert "[Player] [not a move]" in state.observation_text(0)  # the seat's own move
+    reward = state.returns()[0]
+    assert isinstance(reward, float) and 0.0 <= reward <= 1.0, reward  # the progress

@@ -184,13 +184,14 @@ def test_server_plays_the_format_the_conversation_shows_when_the_last_view_has_n
 # show their move format in square brackets (the survey of issue 18). Not here: those
 # that need NLTK data, an API key, Python >= 3.12 or three seats; Bandit-v0, whose prompt
 # never shows how to write a button, and TruthAndDeception-v0, whose turns are free chat
-# (the server says it sees no move, and the game judges that); Countdown-v0,
-# Cryptarithm-v0 and Slitherlink-v0, whose envs log their moves with the arguments of
-# add_observation out of order (the adapter cannot read those messages).
+# (the server says it sees no move, and the game judges that). Countdown-v0,
+# Cryptarithm-v0 and Slitherlink-v0 log their moves with the arguments of add_observation
+# out of order, which the adapter reads as the env meant.
 TEXTARENA_ENVS = {
     "2048-v0": 1, "Alquerque-v0": 2, "Battleship-v0": 2, "Blackjack-v0": 1,
     "Breakthrough-v0": 2, "Briscola-v0": 2, "Chopsticks-v0": 2, "ColonelBlotto-v0": 2,
-    "ConnectFour-v0": 2, "Crosswords-v0": 1, "Crusade-v0": 2, "FifteenPuzzle-v0": 1,
+    "ConnectFour-v0": 2, "Countdown-v0": 1, "Cryptarithm-v0": 1, "Crosswords-v0": 1,
+    "Crusade-v0": 2, "FifteenPuzzle-v0": 1,
     "FrozenLake-v0": 1, "GameOfPureStrategy-v0": 2, "GermanWhist-v0": 2, "Golf-v0": 2,
     "GuessTheNumber-v0": 1, "HighSociety-v0": 2, "IndianPoker-v0": 2,
     "IteratedMatchingPennies-v0": 2, "IteratedPrisonersDilemma-v0": 2,
@@ -201,6 +202,7 @@ TEXTARENA_ENVS = {
     "PegJump-v0": 1, "PigDice-v0": 2, "Poker-v0": 2, "PublicGoodsGame-v0": 2,
     "QuantumTicTacToe-v0": 2, "RushHour-v0": 1, "SantoriniBaseFixed-v0": 2, "Secretary-v0": 1,
     "Set-v0": 1, "SimpleBlindAuction-v0": 2, "SimpleNegotiation-v0": 2, "SimpleTak-v0": 2,
+    "Slitherlink-v0": 1,
     "Snake-v0": 2, "Sokoban-v0": 1, "SpiteAndMalice-v0": 2, "Stratego-v0": 2, "Sudoku-v0": 1,
     "Surround-v0": 2, "Tak-v0": 2, "ThreeCardMonte-v0": 1, "TicTacToe-v0": 2,
     "TowerOfHanoi-v0": 1, "TwoDollar-v0": 2, "UltimateTicTacToe-v0": 2, "WildTicTacToe-v0": 2,

@@ -53,6 +53,15 @@ in ``docs/adapters/textarena.md``, pinned by ``tests/adapters/test_textarena.py`
 - Observation history carried across resets: ``LLMObservationWrapper`` never clears its
   history, so a reused env shows the previous episodes to the players. The adapter never
   reuses an env: each episode builds a fresh one and keeps its own message log.
+- Moves echoed with the arguments swapped: Countdown, Cryptarithm and Slitherlink call
+  ``add_observation(player, move, PLAYER_ACTION)`` positionally, against its
+  ``(message, observation_type, from_id)`` order, so the message they queue names an
+  observation type as its sender and a seat number as its text. The adapter reads such a
+  message as the seat's own move (sender the seat, text the move), as the env meant.
+  The same envs call ``set_invalid_move(progress, reason)`` against its
+  ``(reason, reward)`` order, so an episode ended by an invalid move has the reason as its
+  reward and the reward in ``game_info``'s reason (``"Invalid Move: 0.25"``); the adapter
+  pays the progress the env meant. Any other reward that is not a number is an error.
 - Seeds that do not fix an episode: ``reset(seed)`` only reseeds the global ``random``
   (and so changes the caller's random state); Kuhn poker shuffles its deck in place, so
   a reused env deals differently for the same seed; an unseeded reset depends on
@@ -213,6 +222,11 @@ def _kuhn_pot_fault(env_id: str, env_kwargs: dict[str, Any]) -> bool:
 
 def _message(raw: Any) -> Message:
     sender, text, kind = raw
+    if hasattr(sender, "name") and isinstance(text, int) and isinstance(kind, str):
+        # Countdown, Cryptarithm and Slitherlink call add_observation(player, action,
+        # PLAYER_ACTION) positionally against its (message, observation_type, from_id)
+        # order: the message is the player's own move, which TextArena mislabels
+        return (int(text), kind, str(sender.name))
     return (int(sender), str(text), getattr(kind, "name", str(kind)))
 
 
@@ -463,9 +477,30 @@ class TextArenaState(State):
             raise RedqueenError(
                 f"TextArena's {self._ta_game.env_id} ended the episode without rewards"
             )
-        self._returns = [float(rewards.get(p, 0.0)) for p in range(self._game.num_players)]
         self._outcome = dict(game_info or {})
+        self._returns = [
+            self._reward(rewards.get(p, 0.0), p) for p in range(self._game.num_players)
+        ]
         self._done = True
+
+    def _reward(self, value: Any, player: int) -> float:
+        """A seat's reward; for an invalid move of Countdown, Cryptarithm or Slitherlink,
+        the reward the env meant (see the module docstring)."""
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return float(value)
+        outcome: Any = self._outcome  # TextArena keys game_info by seat
+        info = outcome.get(player) or {}
+        reason = str(info.get("reason", ""))
+        meant = reason.removeprefix("Invalid Move: ")
+        if isinstance(value, str) and meant != reason:
+            try:
+                return float(meant)
+            except ValueError:
+                pass
+        raise RedqueenError(
+            f"TextArena's {self._ta_game.env_id} gave player {player} the reward {value!r}, "
+            "which is not a number"
+        )
 
     def returns(self) -> list[float]:
         return list(self._returns)
