@@ -7,11 +7,14 @@ first has ``x_in_row`` (4) discs in a row - horizontally, vertically or diagonal
 column, 0..columns-1 from the left, exactly as in OpenSpiel; ``rows``, ``columns`` and
 ``x_in_row`` are OpenSpiel's parameters with OpenSpiel's defaults.
 
-The engine keeps each player's discs as a bitboard (a Python integer): column ``c``, row
+The engine keeps the occupied cells as a bitboard (a Python integer): column ``c``, row
 ``r`` (0 = bottom) is bit ``c * (rows + 1) + r``; the spare bit on top of each column keeps
-lines from wrapping into the next column. A drop is one addition, and the win test shifts
-and masks only the mover's bitboard in the four directions, so a move costs a handful of
-integer operations whatever the board size.
+a column's carry from reaching the next one, so a drop is one addition. Each seat's discs
+are kept in a *run layout* as well: one integer in which every column, row and diagonal of
+the grid is a run of consecutive bits, followed by an empty spare bit. ``x_in_row`` in a
+line, in any of the four directions, is then ``x_in_row`` consecutive bits, which two
+shifts and two ands find (for four in a row): a move costs a handful of integer operations
+whatever the board size.
 
 Text views name a move ``column N`` with the same N as the action id and the column
 labels under the board, so typing the bare number also works.
@@ -79,28 +82,26 @@ class ConnectFourGame(Game):
         self.x_in_row = x_in_row
         height = rows + 1
         self._height = height
-        self._bottom = tuple(1 << (c * height) for c in range(columns))
-        self._column_masks = tuple(((1 << rows) - 1) << (c * height) for c in range(columns))
-        self._top_row_bit = tuple(1 << (c * height + rows - 1) for c in range(columns))
-        # Direction shifts: vertical, horizontal, and the two diagonals.
-        self._shifts = (1, height, height - 1, height + 1)
-        self._shift_pairs = tuple((s, 2 * s) for s in self._shifts)
-        self._open_columns: tuple[tuple[int, ...], ...] | None = (
-            tuple(
-                tuple(c for c in range(columns) if not full >> c & 1)
-                for full in range(1 << columns)
-            )
-            if columns <= 12
-            else None
-        )
+        self._cell_runs = _cell_runs(rows, columns, x_in_row)
+        self._run_shifts = _run_shifts(x_in_row)
         self._lines = _lines(rows, columns, x_in_row)
-        self._all_full = (1 << columns) - 1
-        # Per column: (its bottom bit, its cells, its top cell) for the inlined move.
-        self._column_bits = tuple(
-            zip(self._bottom, self._column_masks, self._top_row_bit, strict=True)
-        )
-        # The history entry of each (seat, column) move, built once (entries are values).
-        self._steps = tuple(tuple(Step(p, c) for c in range(columns)) for p in range(2))
+        self._grid_mask = (1 << (columns * height)) - 1
+        self._all_columns = tuple(range(columns))
+        self._drops: dict[int, dict[int, tuple[int, int, int, Step]]] = {
+            player: {
+                c: (
+                    1 << (c * height),
+                    ((1 << rows) - 1) << (c * height),
+                    1 << (c * height + rows - 1),
+                    Step(player, c),
+                )
+                for c in range(columns)
+            }
+            for player in range(2)
+        }
+        """Per seat, per column (dicts: one lookup range-checks the seat and the action id):
+        the column's bottom cell, its cells and its top cell as bits, and the history entry
+        of the move."""
 
     def new_initial_state(self) -> ConnectFourState:
         return ConnectFourState(self)
@@ -120,23 +121,13 @@ class ConnectFourGame(Game):
 
     def has_line(self, discs: int) -> bool:
         """Whether the bitboard ``discs`` holds ``x_in_row`` discs in a line."""
-        k = self.x_in_row
-        if k == 4:
-            # Pairs, then pairs of pairs: two shifts and two ands per direction.
-            for shift, double in self._shift_pairs:
-                pairs = discs & (discs >> shift)
-                if pairs & (pairs >> double):
-                    return True
-            return False
-        for shift in self._shifts:
-            run = discs
-            for i in range(1, k):
-                run &= discs >> (i * shift)
-                if not run:
-                    break
-            if run:
-                return True
-        return False
+        runs = 0
+        for bit, cell_runs in self._cell_runs.items():
+            if discs & bit:
+                runs |= cell_runs
+        for shift in self._run_shifts:
+            runs &= runs >> shift
+        return runs != 0
 
 
 def _lines(rows: int, columns: int, k: int) -> tuple[tuple[int, ...], ...]:
@@ -151,17 +142,60 @@ def _lines(rows: int, columns: int, k: int) -> tuple[tuple[int, ...], ...]:
     return tuple(lines)
 
 
-class ConnectFourState(State):
-    """A connect-four position: a bitboard per seat, the full columns, and who moves."""
+def _cell_runs(rows: int, columns: int, k: int) -> dict[int, int]:
+    """For each cell, as its bitboard bit: its bits in the *run layout*, where every line
+    of the grid (each column, each row, each diagonal either way at least ``k`` long) is a
+    run of consecutive bits followed by an empty spare bit. Columns come first, so a
+    board's first ``columns * (rows + 1)`` bits in this layout are its bitboard. ``k`` in
+    a line on the grid is then ``k`` consecutive bits, in any direction at once."""
+    lines = [[(r, c) for r in range(rows)] for c in range(columns)]
+    lines += [[(r, c) for c in range(columns)] for r in range(rows)]
+    for d in range(-rows + 1, columns):
+        lines.append([(r, r + d) for r in range(rows) if 0 <= r + d < columns])
+    for d in range(rows + columns - 1):
+        lines.append([(r, d - r) for r in range(rows) if 0 <= d - r < columns])
+    runs = {(r, c): 0 for r in range(rows) for c in range(columns)}
+    offset = 0
+    for i, line in enumerate(lines):
+        if i >= columns and len(line) < k:
+            continue  # too short to hold a win (columns stay, to keep the bitboard prefix)
+        for j, cell in enumerate(line):
+            runs[cell] |= 1 << (offset + j)
+        offset += len(line) + 1
+    return {1 << (c * (rows + 1) + r): bits for (r, c), bits in runs.items()}
 
-    __slots__ = ("_discs", "_full", "_player", "_winner")
+
+def _run_shifts(k: int) -> tuple[int, ...]:
+    """Shifts that leave a bit set where ``k`` consecutive bits start: ``run &= run >> s``
+    for each, doubling the run length and then topping it up to ``k``."""
+    shifts = []
+    length = 1
+    while 2 * length <= k:
+        shifts.append(length)
+        length *= 2
+    if length < k:
+        shifts.append(k - length)
+    return tuple(shifts)
+
+
+class ConnectFourState(State):
+    """A connect-four position: the occupied cells (a bitboard), the discs of the seat to
+    move and of the seat that moved last (in the run layout of ``_cell_runs``; they swap
+    roles after every move), the full columns, and who moves."""
+
+    __slots__ = ("_mover", "_occupied", "_open", "_player", "_waiting", "_winner")
     _game: ConnectFourGame
 
     def __init__(self, game: ConnectFourGame) -> None:
-        super().__init__(game)
-        self._discs = [0, 0]
-        self._full = 0
-        """Bit c is set once column c is full."""
+        State.__init__(self, game)  # not super(): a new state is on every playout's path
+        self._occupied = 0
+        self._mover = 0
+        """The discs of the seat to move (once the game is over: of the seat that would
+        move next)."""
+        self._waiting = 0
+        """The discs of the other seat, the one that moved last."""
+        self._open = game._all_columns
+        """The columns that are not full, in order."""
         self._player = 0
         self._winner = -1
 
@@ -171,35 +205,31 @@ class ConnectFourState(State):
         return self._player
 
     def _legal_actions(self, player: int) -> list[int]:
-        game = self._game
-        table = game._open_columns
-        if table is not None:
-            return list(table[self._full])
-        full = self._full
-        return [c for c in range(game.columns) if not full >> c & 1]
+        return list(self._open)
 
     def _is_legal(self, player: int, action: int) -> bool:
-        if player != self._player or action < 0:
-            return False
-        return action < self._game.num_distinct_actions and not self._full >> action & 1
+        return player == self._player and action in self._open
 
     def _apply_action(self, action: int) -> None:
         game = self._game
-        player = self._player
-        discs = self._discs
-        occupied = discs[0] | discs[1]
-        new_disc = (occupied + game._bottom[action]) & game._column_masks[action]
-        mine = discs[player] | new_disc
-        discs[player] = mine
-        if new_disc == game._top_row_bit[action]:
-            self._full |= 1 << action
-        if game.has_line(mine):
-            self._winner = player
+        bottom, cells, top, _ = game._drops[self._player][action]
+        occupied = self._occupied
+        new_disc = (occupied + bottom) & cells  # the lowest empty cell of the column
+        self._occupied = occupied | new_disc
+        mine = self._mover | game._cell_runs[new_disc]
+        self._mover = self._waiting
+        self._waiting = mine
+        for shift in game._run_shifts:  # x_in_row in a line: as many consecutive bits
+            mine &= mine >> shift
+        if new_disc == top:  # the column is full now
+            self._open = tuple(c for c in self._open if c != action)
+        if mine:
+            self._winner = self._player
             self._player = TERMINAL
-        elif self._full == (1 << game.columns) - 1:
-            self._player = TERMINAL
+        elif self._open:
+            self._player = 1 - self._player
         else:
-            self._player = 1 - player
+            self._player = TERMINAL  # a draw
 
     def returns(self) -> list[float]:
         winner = self._winner
@@ -207,9 +237,17 @@ class ConnectFourState(State):
             return [0.0, 0.0]
         return [1.0, -1.0] if winner == 0 else [-1.0, 1.0]
 
+    def _seat_discs(self) -> tuple[int, int]:
+        """(player 0's discs, player 1's discs) as bitboards."""
+        grid = self._game._grid_mask
+        if self._occupied.bit_count() % 2:  # an odd number of discs: player 1 is next
+            return self._waiting & grid, self._mover & grid
+        return self._mover & grid, self._waiting & grid
+
     def information_state_key(self, player: int) -> Hashable:
         # Perfect information: the board and the player to move identify the position.
-        return (self._player, self._discs[0], self._discs[1])
+        x, o = self._seat_discs()
+        return (self._player, x, o)
 
     def information_state_tensor(self, player: int) -> np.ndarray:
         """The grid as OpenSpiel's ``connect_four`` observation tensor: planes x (player
@@ -251,57 +289,52 @@ class ConnectFourState(State):
         return False
 
     def legal_actions(self, player: int | None = None) -> list[int]:
-        table = self._game._open_columns
-        if player is None and self._player >= 0 and table is not None:
-            return list(table[self._full])
+        if player is None and self._player >= 0:
+            return list(self._open)
         return super().legal_actions(player)
 
     def apply_action(self, action: int) -> None:
         player = self._player
-        game = self._game
-        columns = game._column_bits
-        if (
-            type(action) is int
-            and player >= 0
-            and 0 <= action < len(columns)
-            and not self._full >> action & 1
-        ):
-            # _apply_action, inlined, with the four-in-a-row test unrolled
-            bottom, column, top = columns[action]
-            discs = self._discs
-            new_disc = ((discs[0] | discs[1]) + bottom) & column
-            mine = discs[player] | new_disc
-            discs[player] = mine
-            if new_disc == top:
-                self._full |= 1 << action
-            if game.x_in_row == 4:
-                won = False
-                for shift, double in game._shift_pairs:
-                    pairs = mine & (mine >> shift)
-                    if pairs & (pairs >> double):
-                        won = True
-                        break
+        if type(action) is int:
+            game = self._game
+            try:
+                bottom, cells, top, step = game._drops[player][action]
+            except KeyError:
+                pass  # the game is over, or not a column
             else:
-                won = game.has_line(mine)
-            if won:
-                self._winner = player
-                self._player = TERMINAL
-            elif self._full == game._all_full:
-                self._player = TERMINAL
-            else:
-                self._player = 1 - player
-            self._history.append(game._steps[player][action])
-            return
+                occupied = self._occupied
+                if not occupied & top:
+                    # _apply_action, inlined
+                    new_disc = (occupied + bottom) & cells
+                    self._occupied = occupied | new_disc
+                    mine = self._mover | game._cell_runs[new_disc]
+                    self._mover = self._waiting
+                    self._waiting = mine
+                    for shift in game._run_shifts:
+                        mine &= mine >> shift
+                    if new_disc == top:
+                        self._open = tuple(c for c in self._open if c != action)
+                    if mine:
+                        self._winner = player
+                        self._player = TERMINAL
+                    elif self._open:
+                        self._player = 1 - player
+                    else:
+                        self._player = TERMINAL
+                    self._history.append(step)
+                    return
         super().apply_action(action)  # the general path: its checks and errors
 
     # ---- speed and views ------------------------------------------------------------
 
     def clone(self) -> ConnectFourState:
-        twin = ConnectFourState.__new__(ConnectFourState)
+        twin = object.__new__(ConnectFourState)
         twin._game = self._game
         twin._history = self._history.copy()
-        twin._discs = self._discs.copy()
-        twin._full = self._full
+        twin._occupied = self._occupied
+        twin._mover = self._mover
+        twin._waiting = self._waiting
+        twin._open = self._open
         twin._player = self._player
         twin._winner = self._winner
         return twin
@@ -322,7 +355,7 @@ class ConnectFourState(State):
         """For each cell ``row * columns + column`` (row 0 = bottom), the seat whose disc
         is there, or -1 if it is empty."""
         game = self._game
-        x, o = self._discs
+        x, o = self._seat_discs()
         height = game._height
         owners = []
         for r in range(game.rows):

@@ -33,7 +33,6 @@ from redqueen.games.core import (
     GameSpec,
     State,
     Step,
-    new_step,
     normalise_text,
 )
 
@@ -78,8 +77,14 @@ class KuhnPokerGame(Game):
             )
         )
         self.cards = card_names(players)
-        self._deals: dict[tuple[int, ...], list[tuple[int, float]]] = {}
-        """The chance outcomes after each sequence of dealt cards, filled on first use."""
+        self._root = _Betting(players, ())
+        deck = range(players + 1)
+        self._deal_outcomes = tuple(
+            [(c, 1.0 / (players + 1 - dealt.bit_count())) for c in deck if not dealt >> c & 1]
+            for dealt in range(1 << (players + 1))
+        )
+        """The chance outcomes once the cards in the bit set ``dealt`` are out."""
+        self._deal_steps = tuple(Step(CHANCE, c) for c in deck)
 
     def new_initial_state(self) -> KuhnPokerState:
         return KuhnPokerState(self)
@@ -119,22 +124,62 @@ class KuhnPokerGame(Game):
         )
 
 
-class KuhnPokerState(State):
-    """A node of a Kuhn poker game. ``_cur`` caches the player to move."""
+class _Betting:
+    """A node of the betting, the same whatever the cards: who acts, the betting actions so
+    far, each action's history entry and next node, and each seat's chips in. Each node is
+    built on first use and kept by the game (at most about ``players * 2**players`` of
+    them), so a betting move is a lookup."""
 
-    __slots__ = ("_actions", "_cards", "_contrib", "_cur", "_first_bettor", "_n", "_winner")
+    __slots__ = (
+        "actions",
+        "children",
+        "contrib",
+        "first_bettor",
+        "player",
+        "players",
+        "showdown",
+        "steps",
+    )
+
+    def __init__(self, players: int, actions: tuple[int, ...]) -> None:
+        self.players = players
+        self.actions = actions
+        first = actions.index(BET) if BET in actions else -1
+        self.first_bettor = first  # the seat of the first bet (a seat acts at i % players)
+        self.contrib = tuple(1 + any(a == BET for a in actions[p::players]) for p in range(players))
+        self.showdown: tuple[int, ...] = ()
+        """The seats still in at the end (empty before it)."""
+        if first < 0 and len(actions) == players:  # everyone checked: showdown among all
+            self.showdown = tuple(range(players))
+        elif first >= 0 and len(actions) == players + first:  # everyone answered the bet
+            self.showdown = tuple(p for p in range(players) if self.contrib[p] == 2)
+        self.player = TERMINAL if self.showdown else len(actions) % players
+        self.steps = {} if self.showdown else {a: Step(self.player, a) for a in (PASS, BET)}
+        self.children: list[_Betting | None] = [None, None]
+
+    def child(self, action: int) -> _Betting:
+        """The node after ``action`` (PASS or BET) here."""
+        node = self.children[action]
+        if node is None:
+            node = self.children[action] = _Betting(self.players, (*self.actions, action))
+        return node
+
+
+class KuhnPokerState(State):
+    """A node of a Kuhn poker game: the cards dealt (a list and a bit set) and the node of
+    the betting; ``_cur`` caches the player to move."""
+
+    __slots__ = ("_cards", "_cur", "_dealt", "_n", "_node")
 
     _game: KuhnPokerGame
 
     def __init__(self, game: KuhnPokerGame) -> None:
-        super().__init__(game)
-        n = game.num_players
-        self._n = n
+        State.__init__(self, game)  # not super(): a new state is on every playout's path
+        root = game._root
+        self._n = root.players
         self._cards: list[int] = []  # card id of each seat dealt so far, in seat order
-        self._actions: list[int] = []  # betting actions so far
-        self._contrib = [1] * n  # chips each seat has put in (the ante is 1)
-        self._first_bettor = -1
-        self._winner = -1
+        self._dealt = 0  # the same cards as a bit set
+        self._node = root
         self._cur = CHANCE
 
     # ---- rules ----------------------------------------------------------------------
@@ -152,40 +197,27 @@ class KuhnPokerState(State):
         return [PASS, BET]
 
     def _chance_outcomes(self) -> list[tuple[int, float]]:
-        dealt = self._cards
-        p = 1.0 / (self._n + 1 - len(dealt))
-        return [(c, p) for c in range(self._n + 1) if c not in dealt]
+        return self._game._deal_outcomes[self._dealt].copy()
 
     def _is_legal(self, player: int, action: int) -> bool:
         if player == CHANCE:
-            return 0 <= action <= self._n and action not in self._cards
+            return 0 <= action <= self._n and not self._dealt >> action & 1
         return action in (PASS, BET)
 
     def _apply_action(self, action: int) -> None:
-        cur = self._cur
-        n = self._n
-        if cur == CHANCE:
-            self._cards.append(action)
-            if len(self._cards) == n:
-                self._cur = 0
-            return
-        actions = self._actions
-        actions.append(action)
-        if action == BET:
-            self._contrib[cur] = 2
-            if self._first_bettor < 0:
-                self._first_bettor = cur
-        first = self._first_bettor
-        if first < 0:
-            if len(actions) == n:  # everyone checked: showdown among all
-                self._end(max(range(n), key=self._cards.__getitem__))
-                return
-        elif len(actions) == n + first:  # everyone answered the bet
-            contrib = self._contrib
-            cards = self._cards
-            self._end(max((p for p in range(n) if contrib[p] == 2), key=cards.__getitem__))
-            return
-        self._cur = cur + 1 if cur + 1 < n else 0
+        if self._cur == CHANCE:
+            self._deal(action)
+        else:
+            node = self._node.child(action)
+            self._node = node
+            self._cur = node.player
+
+    def _deal(self, card: int) -> None:
+        cards = self._cards
+        cards.append(card)
+        self._dealt |= 1 << card
+        if len(cards) == self._n:
+            self._cur = self._node.player
 
     # ---- fast paths: the contract's answers without its general dispatch ----------
 
@@ -197,34 +229,41 @@ class KuhnPokerState(State):
     def chance_outcomes(self) -> list[tuple[int, float]]:
         if self._cur != CHANCE:
             return []
-        deals = self._game._deals
-        dealt = tuple(self._cards)
-        outcomes = deals.get(dealt)
-        if outcomes is None:
-            outcomes = deals[dealt] = self._chance_outcomes()
-        return outcomes.copy()
+        return self._game._deal_outcomes[self._dealt].copy()
 
     def apply_action(self, action: int) -> None:
         cur = self._cur
-        if type(action) is int and (
-            action in (PASS, BET)
-            if cur >= 0
-            else cur == CHANCE and 0 <= action <= self._n and action not in self._cards
-        ):
-            self._apply_action(action)
-            self._history.append(new_step(Step, (cur, action)))
-            return
+        if type(action) is int:
+            if cur >= 0:
+                node = self._node
+                step = node.steps.get(action)
+                if step is not None:
+                    self._history.append(step)
+                    node = node.children[action] or node.child(action)
+                    self._node = node
+                    self._cur = node.player
+                    return
+            elif cur == CHANCE and 0 <= action <= self._n and not self._dealt >> action & 1:
+                self._deal(action)
+                self._history.append(self._game._deal_steps[action])
+                return
         super().apply_action(action)  # the general path: its checks and errors
 
-    def _end(self, winner: int) -> None:
-        self._winner = winner
-        self._cur = TERMINAL
+    def _winner(self) -> int:
+        """The seat that takes the pot (the game is over): the highest card still in."""
+        return max(self._node.showdown, key=self._cards.__getitem__)
+
+    @property
+    def _contrib(self) -> list[int]:
+        """The chips each seat has put in (the ante is 1)."""
+        return list(self._node.contrib)
 
     def returns(self) -> list[float]:
-        if self._winner < 0:
+        if self._cur != TERMINAL:
             return [0.0] * self._n
-        out = [-float(c) for c in self._contrib]
-        out[self._winner] += float(sum(self._contrib))
+        contrib = self._node.contrib
+        out = [-float(c) for c in contrib]
+        out[self._winner()] += float(sum(contrib))
         return out
 
     def clone(self) -> KuhnPokerState:
@@ -233,10 +272,8 @@ class KuhnPokerState(State):
         twin._history = self._history.copy()
         twin._n = self._n
         twin._cards = self._cards.copy()
-        twin._actions = self._actions.copy()
-        twin._contrib = self._contrib.copy()
-        twin._first_bettor = self._first_bettor
-        twin._winner = self._winner
+        twin._dealt = self._dealt
+        twin._node = self._node
         twin._cur = self._cur
         return twin
 
@@ -248,7 +285,7 @@ class KuhnPokerState(State):
 
     def information_state_key(self, player: int) -> Hashable:
         """(own card id or None, betting actions so far): OpenSpiel's partition."""
-        return (self.private_card(player), tuple(self._actions))
+        return (self.private_card(player), self._node.actions)
 
     def information_state_tensor(self, player: int) -> np.ndarray:
         """OpenSpiel's layout, so that the two libraries' tensors are equal: one-hot seat
@@ -263,7 +300,7 @@ class KuhnPokerState(State):
         if player < len(self._cards):
             out[n + self._cards[player]] = 1.0
         base = 2 * n + 1
-        for i, a in enumerate(self._actions):
+        for i, a in enumerate(self._node.actions):
             out[base + 2 * i + a] = 1.0
         return out
 
@@ -292,7 +329,7 @@ class KuhnPokerState(State):
         except ParseActionError:
             if self._cur < 0 or player not in (None, self._cur):
                 raise
-            facing = self._first_bettor >= 0
+            facing = self._node.first_bettor >= 0
             words = {"fold": PASS, "call": BET} if facing else {"check": PASS}
             action = words.get(normalise_text(text))
             if action is None:
@@ -300,11 +337,11 @@ class KuhnPokerState(State):
             return action
 
     def _betting_lines(self) -> list[str]:
-        if not self._actions:
+        if not self._node.actions:
             return ["Betting so far: none."]
         moves = []
         bet_made = False
-        for i, a in enumerate(self._actions):
+        for i, a in enumerate(self._node.actions):
             seat = i % self._n
             if a == BET:
                 moves.append(f"player {seat} {'calls' if bet_made else 'bets'}")
@@ -334,7 +371,7 @@ class KuhnPokerState(State):
         elif cur == TERMINAL:
             lines.append(self._result_line(viewer))
         else:
-            facing = self._first_bettor >= 0
+            facing = self._node.first_bettor >= 0
             you = " (you)" if cur == viewer else ""
             moves = "pass (fold) or bet (call)" if facing else "pass (check) or bet"
             lines.append(f"To move: player {cur}{you}: {moves}.")
@@ -342,7 +379,7 @@ class KuhnPokerState(State):
 
     def _result_line(self, viewer: int | None) -> str:
         cards = self._game.cards
-        w = self._winner
+        w = self._winner()
         showdown = [p for p in range(self._n) if self._contrib[p] == self._contrib[w]]
         text = f"Game over. Player {w} wins the pot of {self.pot} chips"
         if len(showdown) > 1:

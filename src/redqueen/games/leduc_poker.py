@@ -20,7 +20,7 @@ computed on either library agree.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 import numpy as np
 
@@ -33,7 +33,6 @@ from redqueen.games.core import (
     GameSpec,
     State,
     Step,
-    new_step,
     normalise_text,
 )
 
@@ -50,6 +49,12 @@ CARD_NAMES = tuple(RANK_NAMES[c // 2] + SUIT_NAMES[c % 2] for c in range(NUM_CAR
 """Js Jh Qs Qh Ks Kh: the name of each card id."""
 _ACTION_NAMES = ("fold", "call", "raise")
 _DEAL_NAMES = tuple(f"deal {name}" for name in CARD_NAMES)
+_DEAL_OUTCOMES = tuple(
+    [(c, 1.0 / (NUM_CARDS - dealt.bit_count())) for c in range(NUM_CARDS) if not dealt >> c & 1]
+    for dealt in range(1 << NUM_CARDS)
+)
+"""The chance outcomes once the cards in the bit set ``dealt`` are out."""
+_DEAL_STEPS = tuple(Step(CHANCE, c) for c in range(NUM_CARDS))
 
 
 class LeducPokerGame(Game):
@@ -70,6 +75,8 @@ class LeducPokerGame(Game):
                 params={},
             )
         )
+        self._root = _Betting((), (), 0, (1, 1), 0, 0, 0)
+        """The betting before any action: both players have anted 1, player 0 acts first."""
 
     def new_initial_state(self) -> LeducPokerState:
         return LeducPokerState(self)
@@ -106,35 +113,115 @@ class LeducPokerGame(Game):
         )
 
 
-class LeducPokerState(State):
-    """A node of a Leduc game. ``_cur`` caches the player to move."""
+class _Betting:
+    """A node of the betting, the same whatever the cards: the actions of each round so far,
+    the chips in, the stake to reach, the raises and calls this round, who acts, the legal
+    actions with their history entries, and each action's next node (built on first use
+    and kept by the game; there are 85), so a betting move is a lookup."""
 
     __slots__ = (
-        "_calls",
-        "_contrib",
-        "_cur",
-        "_private",
-        "_public",
-        "_raises",
-        "_returns",
-        "_round",
-        "_rounds",
-        "_stakes",
+        "actor",
+        "calls",
+        "children",
+        "contrib",
+        "folder",
+        "legal",
+        "player",
+        "raises",
+        "round",
+        "rounds",
+        "stakes",
+        "steps",
     )
+
+    def __init__(
+        self,
+        first: tuple[int, ...],
+        second: tuple[int, ...],
+        round_: int,
+        contrib: tuple[int, int],
+        raises: int,
+        calls: int,
+        actor: int,
+        *,
+        player: int | None = None,
+        folder: int = -1,
+    ) -> None:
+        self.rounds = (first, second)
+        self.round = round_  # 0 or 1
+        self.contrib = contrib  # chips each player has put in
+        self.stakes = max(contrib)  # the total each player must reach to stay in
+        self.raises = raises  # raises in the current round
+        self.calls = calls  # calls (checks included) since the last raise this round
+        self.actor = actor  # the seat that acts here (-1: nobody, the game is over)
+        self.player = actor if player is None else player
+        """``current_player()`` on reaching this node by a betting move: the actor, CHANCE
+        where the public card comes first, TERMINAL after a fold or the showdown."""
+        self.folder = folder  # the seat that folded, or -1
+        legal: tuple[int, ...] = ()
+        if actor >= 0:
+            legal = (CALL, RAISE) if raises < MAX_RAISES else (CALL,)
+            if self.stakes > contrib[actor]:
+                legal = (FOLD, *legal)
+        self.legal = legal
+        self.steps = {a: Step(actor, a) for a in legal}
+        self.children: list[_Betting | None] = [None, None, None]
+
+    def child(self, action: int) -> _Betting:
+        """The node after ``action`` (legal here), with Leduc's betting rules."""
+        node = self.children[action]
+        if node is not None:
+            return node
+        cur, r = self.actor, self.round
+        first, second = self.rounds
+        if r == 0:
+            first = (*first, action)
+        else:
+            second = (*second, action)
+        contrib = list(self.contrib)
+        if action == FOLD:  # the other player takes the pot
+            node = _Betting(
+                first,
+                second,
+                r,
+                self.contrib,
+                self.raises,
+                self.calls,
+                -1,
+                player=TERMINAL,
+                folder=cur,
+            )
+        elif action == RAISE:
+            contrib[cur] = self.stakes + RAISE_AMOUNTS[r]
+            node = _Betting(first, second, r, (contrib[0], contrib[1]), self.raises + 1, 0, 1 - cur)
+        else:
+            contrib[cur] = self.stakes
+            pair = (contrib[0], contrib[1])
+            calls = self.calls + 1
+            if calls < (1 if self.raises else 2):
+                node = _Betting(first, second, r, pair, self.raises, calls, 1 - cur)
+            elif r == 0:  # round 1 is over: the public card, then player 0 in round 2
+                node = _Betting(first, second, 1, pair, 0, 0, 0, player=CHANCE)
+            else:  # the showdown
+                node = _Betting(first, second, r, pair, self.raises, calls, -1, player=TERMINAL)
+        self.children[action] = node
+        return node
+
+
+class LeducPokerState(State):
+    """A node of a Leduc game: the cards dealt (private ones, the public one, and all of
+    them as a bit set) and the node of the betting; ``_cur`` caches the player to move."""
+
+    __slots__ = ("_cur", "_dealt", "_node", "_private", "_public")
 
     _game: LeducPokerGame
 
     def __init__(self, game: LeducPokerGame) -> None:
-        super().__init__(game)
+        State.__init__(self, game)  # not super(): a new state is on every playout's path
         self._private: list[int] = []  # private card ids, player 0's first
         self._public = -1
-        self._round = 0  # 0 or 1
-        self._rounds: tuple[list[int], list[int]] = ([], [])  # actions of each round
-        self._contrib = [1, 1]  # chips each player has put in
-        self._stakes = 1  # the total each player must reach to stay in
-        self._raises = 0  # raises in the current round
-        self._calls = 0  # calls (checks included) since the last raise this round
-        self._returns: list[float] | None = None
+        self._dealt = 0  # every card dealt, as a bit set
+        self._node = game._root
         self._cur = CHANCE
 
     # ---- rules ----------------------------------------------------------------------
@@ -149,95 +236,86 @@ class LeducPokerState(State):
         return self._cur == CHANCE
 
     def _legal_actions(self, player: int) -> list[int]:
-        if self._stakes > self._contrib[player]:
-            return [FOLD, CALL, RAISE] if self._raises < MAX_RAISES else [FOLD, CALL]
-        return [CALL, RAISE] if self._raises < MAX_RAISES else [CALL]
+        return list(self._node.legal)
 
     def _chance_outcomes(self) -> list[tuple[int, float]]:
-        private = self._private
-        p = 1.0 / (NUM_CARDS - len(private) - (self._public >= 0))
-        return [(c, p) for c in range(NUM_CARDS) if c not in private and c != self._public]
+        return _DEAL_OUTCOMES[self._dealt].copy()
 
     def _is_legal(self, player: int, action: int) -> bool:
         if player == CHANCE:
-            return 0 <= action < NUM_CARDS and action not in self._private
-        if action == CALL:
-            return True
-        if action == RAISE:
-            return self._raises < MAX_RAISES
-        return action == FOLD and self._stakes > self._contrib[player]
+            return 0 <= action < NUM_CARDS and not self._dealt >> action & 1
+        return action in self._node.steps
 
     def _apply_action(self, action: int) -> None:
-        cur = self._cur
-        if cur == CHANCE:
-            if len(self._private) < 2:
-                self._private.append(action)
-                if len(self._private) == 2:
-                    self._cur = 0
-            else:
-                self._public = action
+        if self._cur == CHANCE:
+            self._deal(action)
+        else:
+            node = self._node.child(action)
+            self._node = node
+            self._cur = node.player
+
+    def _deal(self, card: int) -> None:
+        self._dealt |= 1 << card
+        private = self._private
+        if len(private) < 2:
+            private.append(card)
+            if len(private) == 2:
                 self._cur = 0
-            return
-        self._rounds[self._round].append(action)
-        contrib = self._contrib
-        if action == CALL:
-            contrib[cur] = self._stakes
-            self._calls += 1
-            if self._calls == (1 if self._raises else 2):  # the round is over
-                if self._round == 1:
-                    self._showdown()
-                else:
-                    self._round = 1
-                    self._raises = 0
-                    self._calls = 0
-                    self._cur = CHANCE
-                return
-        elif action == RAISE:
-            self._stakes += RAISE_AMOUNTS[self._round]
-            contrib[cur] = self._stakes
-            self._raises += 1
-            self._calls = 0
-        else:  # fold: the other player takes the pot
-            lost = float(contrib[cur])
-            self._returns = [-lost, lost] if cur == 0 else [lost, -lost]
-            self._cur = TERMINAL
-            return
-        self._cur = 1 - cur
+        else:
+            self._public = card
+            self._cur = 0
 
     # ---- fast paths: the contract's answers without its general dispatch ----------
 
     def legal_actions(self, player: int | None = None) -> list[int]:
         if player is None and self._cur >= 0:
-            return self._legal_actions(self._cur)
+            return list(self._node.legal)
         return super().legal_actions(player)
 
     def chance_outcomes(self) -> list[tuple[int, float]]:
-        return self._chance_outcomes() if self._cur == CHANCE else []
+        return _DEAL_OUTCOMES[self._dealt].copy() if self._cur == CHANCE else []
 
     def apply_action(self, action: int) -> None:
         cur = self._cur
-        if type(action) is int and (cur >= 0 or cur == CHANCE) and self._is_legal(cur, action):
-            self._apply_action(action)
-            self._history.append(new_step(Step, (cur, action)))
-            return
+        if type(action) is int:
+            if cur >= 0:
+                node = self._node
+                step = node.steps.get(action)
+                if step is not None:
+                    self._history.append(step)
+                    node = node.children[action] or node.child(action)
+                    self._node = node
+                    self._cur = node.player
+                    return
+            elif cur == CHANCE and 0 <= action < NUM_CARDS and not self._dealt >> action & 1:
+                self._deal(action)
+                self._history.append(_DEAL_STEPS[action])
+                return
         super().apply_action(action)  # the general path: its checks and errors
 
-    def _showdown(self) -> None:
+    @property
+    def _contrib(self) -> list[int]:
+        """The chips each player has put in."""
+        return list(self._node.contrib)
+
+    def returns(self) -> list[float]:
+        if self._cur != TERMINAL:
+            return [0.0, 0.0]
+        node = self._node
+        if node.folder >= 0:  # the folder loses what they put in
+            lost = float(node.contrib[node.folder])
+            return [-lost, lost] if node.folder == 0 else [lost, -lost]
+        # the showdown: a pair with the public card wins, then the higher rank; both players
+        # have put in the same
         public_rank = self._public >> 1
         rank0 = self._private[0] >> 1
         rank1 = self._private[1] >> 1
-        stake = float(self._stakes)  # both players have put in the same
+        stake = float(node.stakes)
         if rank0 == rank1:
-            self._returns = [0.0, 0.0]
-        elif rank0 == public_rank or (rank1 != public_rank and rank0 > rank1):
-            self._returns = [stake, -stake]
-        else:
-            self._returns = [-stake, stake]
-        self._cur = TERMINAL
-
-    def returns(self) -> list[float]:
-        r = self._returns
-        return [0.0, 0.0] if r is None else r.copy()
+            return [0.0, 0.0]
+        if rank0 == public_rank or (rank1 != public_rank and rank0 > rank1):
+            return [stake, -stake]
+        return [-stake, stake]
 
     def clone(self) -> LeducPokerState:
         twin = object.__new__(LeducPokerState)
@@ -245,13 +323,8 @@ class LeducPokerState(State):
         twin._history = self._history.copy()
         twin._private = self._private.copy()
         twin._public = self._public
-        twin._round = self._round
-        twin._rounds = (self._rounds[0].copy(), self._rounds[1].copy())
-        twin._contrib = self._contrib.copy()
-        twin._stakes = self._stakes
-        twin._raises = self._raises
-        twin._calls = self._calls
-        twin._returns = self._returns
+        twin._dealt = self._dealt
+        twin._node = self._node
         twin._cur = self._cur
         return twin
 
@@ -283,8 +356,7 @@ class LeducPokerState(State):
         return (
             self.private_card(player),
             self.public_card,
-            tuple(self._rounds[0]),
-            tuple(self._rounds[1]),
+            *self._node.rounds,
             self._cur,
         )
 
@@ -304,7 +376,7 @@ class LeducPokerState(State):
             out[2 + self._private[player]] = 1.0
         if self._public >= 0:
             out[8 + self._public] = 1.0
-        for r, seq in enumerate(self._rounds):
+        for r, seq in enumerate(self._node.rounds):
             base = 14 + 8 * r
             for i, a in enumerate(seq):
                 if a != FOLD:
@@ -327,7 +399,7 @@ class LeducPokerState(State):
             cur = self._cur
             if cur < 0 or player not in (None, cur) or normalise_text(text) != "check":
                 raise
-            if self._stakes > self._contrib[cur]:
+            if self._node.stakes > self._node.contrib[cur]:
                 raise
             return CALL
 
@@ -345,10 +417,11 @@ class LeducPokerState(State):
         lines.append(
             f"Public card: {CARD_NAMES[public] if public is not None else 'not dealt yet'}."
         )
-        c0, c1 = self._contrib
+        c0, c1 = self._node.contrib
         lines.append(f"Pot: {c0 + c1} chips (put in by player 0: {c0}, player 1: {c1}).")
-        for r, seq in enumerate(self._rounds):
-            if seq or r == self._round:
+        node = self._node
+        for r, seq in enumerate(node.rounds):
+            if seq or r == node.round:
                 lines.append(f"Round {r + 1} betting: {_describe_round(seq)}.")
         cur = self._cur
         if cur == CHANCE:
@@ -360,21 +433,19 @@ class LeducPokerState(State):
             lines.append(self._result_line())
         else:
             you = " (you)" if cur == viewer else ""
-            to_call = self._stakes - self._contrib[cur]
-            raises_left = MAX_RAISES - self._raises
+            to_call = node.stakes - node.contrib[cur]
+            raises_left = MAX_RAISES - node.raises
             moves = ", ".join(_ACTION_NAMES[a] for a in self._legal_actions(cur))
             lines.append(
-                f"To move: player {cur}{you}, round {self._round + 1}; {to_call} chips to "
-                f"call; raise size {RAISE_AMOUNTS[self._round]}; {raises_left} raises "
+                f"To move: player {cur}{you}, round {node.round + 1}; {to_call} chips to "
+                f"call; raise size {RAISE_AMOUNTS[node.round]}; {raises_left} raises "
                 f"left this round. Legal moves: {moves}."
             )
         return "\n".join(lines)
 
     def _result_line(self) -> str:
-        assert self._returns is not None
-        r0, r1 = self._returns
-        last = self._rounds[self._round][-1]
-        if last == FOLD:
+        r0, r1 = self.returns()
+        if self._node.folder >= 0:
             folder = 0 if r0 < 0 else 1
             head = f"Game over. Player {folder} folds; player {1 - folder} wins the pot"
         else:
@@ -390,7 +461,7 @@ class LeducPokerState(State):
         return self._view(None)
 
 
-def _describe_round(seq: list[int]) -> str:
+def _describe_round(seq: Sequence[int]) -> str:
     if not seq:
         return "none yet"
     words = []
