@@ -241,3 +241,20 @@ def test_only_the_newest_battles_are_kept() -> None:
     for k in range(3):
         kept.add(CoreWarBattle(f"b{k}", "me", [], BattleSettings(8, 8, 8, 8, 1), k, trace=None))
     assert [kept.find(f"b{k}") is not None for k in range(3)] == [False, True, True]
+
+
+def test_a_participant_starts_at_most_so_many_battles_a_minute(
+    served: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redqueen.web.app as web_app
+
+    monkeypatch.setattr(web_app, "BATTLES_PER_MINUTE", 2)
+    client = client_of(served, tmp_path)
+    pair = {"warrior_a": "builtin:dwarf", "warrior_b": "held:held/imp"}
+    start(client, **pair, seed="1")
+    start(client, **pair, seed="2")
+    refused = post_battle(client, **pair, seed="3")
+    assert refused.status_code == 429
+    assert "at most 2 Core War battles a minute: try again in" in refused.text
+    other = TestClient(client.app)  # another participant is not held back
+    assert post_battle(other, **pair, seed="3").status_code == 303

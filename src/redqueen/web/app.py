@@ -66,6 +66,7 @@ from redqueen.store.llm_cache import LLMStore
 from redqueen.store.run_store import DB_NAME
 from redqueen.web.boards import accepts_messages, board_html, messages_html
 from redqueen.web.corewar import (
+    BATTLES_PER_MINUTE,
     MAX_SOURCE_CHARS,
     SIDES,
     STANDARD,
@@ -593,8 +594,10 @@ def create_app(config: ServeConfig) -> FastAPI:
 
     battles = Battles()
 
+    battle_limiter = RateLimiter(BATTLES_PER_MINUTE)
+
     def _corewar_form(
-        request: Request, form: dict[str, str], error: str | None = None
+        request: Request, form: dict[str, str], error: str | None = None, status: int = 400
     ) -> HTMLResponse:
         choices = warrior_choices(index)
         groups: dict[str, list[Any]] = {}
@@ -608,7 +611,7 @@ def create_app(config: ServeConfig) -> FastAPI:
             "standard": STANDARD,
             "error": error,
         }
-        return _page(request, "corewar_new.html", context, 400 if error else 200)
+        return _page(request, "corewar_new.html", context, status if error else 200)
 
     def _battle(request: Request, bid: str) -> CoreWarBattle:
         battle = battles.find(bid)
@@ -628,12 +631,20 @@ def create_app(config: ServeConfig) -> FastAPI:
     @app.post("/corewar")
     async def corewar_start(request: Request) -> Response:
         form = await _form(request)
-        try:
-            battle = await asyncio.to_thread(
-                start_battle, request.state.participant, form, warrior_choices(index)
+        who = request.state.participant
+        if not battle_limiter.allows(who):
+            wait = math.ceil(battle_limiter.wait_seconds(who))
+            return _corewar_form(
+                request,
+                form,
+                f"at most {BATTLES_PER_MINUTE} Core War battles a minute: try again in {wait} s",
+                429,
             )
+        try:
+            battle = await asyncio.to_thread(start_battle, who, form, warrior_choices(index))
         except RedqueenError as err:
             return _corewar_form(request, form, str(err))
+        battle_limiter.record(who)
         battles.add(battle)
         return RedirectResponse(f"/corewar/{battle.id}", status_code=303)
 

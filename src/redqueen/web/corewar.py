@@ -19,7 +19,8 @@ first DRQ champion picked (its run's core size, cycles, processes, lengths), els
 pMARS's defaults. One round is played from the seed given (or a random one, shown) and
 traced by :func:`redqueen.games.corewar.trace.trace_battle`, in at most :data:`FRAMES`
 frames. Battles live in the server's memory, the :data:`MAX_BATTLES` newest, each
-visible only to the participant who started it.
+visible only to the participant who started it. A battle costs up to about a second of
+CPU, so a participant may start at most :data:`BATTLES_PER_MINUTE` a minute.
 """
 
 from __future__ import annotations
@@ -43,6 +44,8 @@ STANDARD = BattleSettings(
 """pMARS's defaults (``pmars`` with no options), as in ``recipes/drq_mutation.yaml``."""
 MAX_SOURCE_CHARS = 20_000
 MAX_BATTLES = 20
+BATTLES_PER_MINUTE = 20
+"""Battles one participant may start in any 60 seconds."""
 FRAMES = 300
 LISTING = (3, 8)
 """Cells shown before and after the one asked for."""
