@@ -160,6 +160,19 @@ def existing_store(run_dir: Path | str) -> Iterator[RunStore | None]:
         yield store
 
 
+@contextmanager
+def optional_store(out_dir: Path | str | None) -> Iterator[RunStore | None]:
+    """The run store of ``out_dir`` (created if new), closed on leaving; None when a
+    recipe runs without a run directory (nothing is stored)."""
+    from redqueen.store.run_store import RunStore
+
+    if out_dir is None:
+        yield None
+        return
+    with RunStore(out_dir) as store:
+        yield store
+
+
 def saved_progress(run_dir: Path | str, key: str) -> int:
     """The updates, steps or iterations that the checkpoint record ``key`` of a learning
     run in ``run_dir`` holds: its ``update``, ``step`` or ``iteration`` field, else the

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, field_validator
 
-from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta
+from redqueen.experiments.base import ProgressHook, RecipeBase, optional_store, stored_meta
 from redqueen.report.charts import line_chart_svg
 from redqueen.report.html import REPORT_NAME as REPORT
 from redqueen.report.learning import heat_map_svg, page_html, write_html
@@ -97,8 +97,7 @@ class _WholeResultRecipe(RecipeBase):
 
 
 def _run_stored(recipe: RecipeBase, out_dir: Path | None, compute: Any, text: Any) -> IPDOutcome:
-    store = RunStore(out_dir) if out_dir is not None else None
-    try:
+    with optional_store(out_dir) as store:
         if store is not None:
             store.bind_config(recipe.model_dump(mode="json"), ignore=recipe.resumable_changes)
             done = store.get_meta("result")
@@ -109,9 +108,6 @@ def _run_stored(recipe: RecipeBase, out_dir: Path | None, compute: Any, text: An
         result["seconds"] = time.perf_counter() - start
         if store is not None:
             store.set_meta("result", result)
-    finally:
-        if store is not None:
-            store.close()
     if out_dir is not None:
         recipe.write_report(out_dir)
     return IPDOutcome(result, text(result))

@@ -44,6 +44,7 @@ from redqueen.experiments.base import (
     ProgressHook,
     RecipeBase,
     RecipeError,
+    optional_store,
     saved_progress,
 )
 from redqueen.games.core import Game
@@ -240,14 +241,12 @@ class LLMSelfPlayRecipe(RecipeBase):
 
         from redqueen.learn.llm.learner import Learner, apply_lora
         from redqueen.learn.llm.loop import train
-        from redqueen.store.run_store import RunStore
 
         self.model.check_directory()
         torch.set_num_threads(self.torch_threads)
         protocol, learner_config, loop = self.configs()
         games = self.made_games()
-        store = RunStore(out_dir) if out_dir is not None else None
-        try:
+        with optional_store(out_dir) as store:
             if store is not None:
                 store.bind_config(self.model_dump(mode="json"), ignore=self.resumable_changes)
             model, tokenizer = self.load(out_dir)
@@ -273,9 +272,6 @@ class LLMSelfPlayRecipe(RecipeBase):
             )
             if store is not None and self.elo_games:
                 _elo_table(store, model, tokenizer, games, protocol, loop, self.elo_games)
-        finally:
-            if store is not None:
-                store.close()
         if out_dir is not None:
             self.write_report(Path(out_dir))
         return LLMSelfPlayOutcome(self.name, result, None if out_dir is None else Path(out_dir))

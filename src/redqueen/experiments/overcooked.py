@@ -68,7 +68,13 @@ from redqueen.agents.hidden.overcooked import (
 from redqueen.agents.llm.backends import BackendError
 from redqueen.agents.llm.context import CallSink, recording
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import ProgressHook, RecipeBase, RecipeOutcome, saved_progress
+from redqueen.experiments.base import (
+    ProgressHook,
+    RecipeBase,
+    RecipeOutcome,
+    optional_store,
+    saved_progress,
+)
 from redqueen.experiments.llm_games import LLMConfig, RunOutcome, close_clients
 from redqueen.games.batch.overcooked import OvercookedBatch
 from redqueen.games.hidden.overcooked import OvercookedGame, overcooked
@@ -397,8 +403,7 @@ class OvercookedPPORecipe(RecipeBase):
         from redqueen.experiments.self_play import ppo_config
 
         game = overcooked(layout=self.layout, horizon=self.horizon)
-        store = None if out_dir is None else RunStore(out_dir)
-        try:
+        with optional_store(out_dir) as store:
             if store is not None:
                 store.bind_config(self.model_dump(mode="json"), ignore=type(self).resumable_changes)
             trainer = SelfPlayPPO(
@@ -430,9 +435,6 @@ class OvercookedPPORecipe(RecipeBase):
             }
             if store is not None:
                 store.set_meta("result", result)
-        finally:
-            if store is not None:
-                store.close()
         text = (
             f"PPO self-play on {self.layout}: {trainer.updates} updates, {trainer.env_steps} "
             f"environment steps in {trainer.seconds:.0f} s\n"

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator, model_validator
 
 from redqueen.agents.llm.backends import OpenAIBackend
 from redqueen.errors import RedqueenError
-from redqueen.experiments.base import ProgressHook, RecipeBase, existing_store
+from redqueen.experiments.base import ProgressHook, RecipeBase, existing_store, optional_store
 from redqueen.learn.red_queen import (
     ALGORITHM,
     BattleSettings,
@@ -178,8 +178,7 @@ class RedQueenRecipe(RecipeBase, RedQueenConfig):
             if progress is not None:
                 progress(done, total)
 
-        store = RunStore(out_dir) if out_dir is not None else None
-        try:
+        with optional_store(out_dir) as store:
             if store is not None:
                 store.bind_config(
                     self.model_dump(mode="json"), ignore=(*self.resumable_changes, "rounds")
@@ -210,9 +209,6 @@ class RedQueenRecipe(RecipeBase, RedQueenConfig):
                     if d.pairs:
                         store.log_metric("diversity_behavioural", d.behavioural, step=t)
                         store.log_metric("diversity_code", d.code, step=t)
-        finally:
-            if store is not None:
-                store.close()
         if out_dir is not None:
             self.write_report(Path(out_dir))
         return RedQueenOutcome(results, div)

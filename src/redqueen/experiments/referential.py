@@ -29,7 +29,13 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from redqueen.experiments.base import ProgressHook, RecipeBase, stored_meta, stored_result
+from redqueen.experiments.base import (
+    ProgressHook,
+    RecipeBase,
+    optional_store,
+    stored_meta,
+    stored_result,
+)
 from redqueen.games.registry import make
 from redqueen.learn.referential import (
     PopulationResult,
@@ -46,7 +52,6 @@ from redqueen.learn.referential import (
 )
 from redqueen.measure.statistics import mean_ci, rate_with_interval
 from redqueen.report.referential import referential_report
-from redqueen.store.run_store import RunStore
 
 PROCEDURES = ("static", "dynamic")
 PARTNERS = ("seen", "held_out", "bot")
@@ -168,8 +173,7 @@ class ReferentialPopulationsRecipe(RecipeBase):
         return out
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> ReferentialOutcome:
-        store = RunStore(out_dir) if out_dir is not None else None
-        try:
+        with optional_store(out_dir) as store:
             if store is not None:
                 store.bind_config(self.model_dump(mode="json"), ignore=self.resumable_changes)
                 done = store.get_meta("result")
@@ -193,9 +197,6 @@ class ReferentialPopulationsRecipe(RecipeBase):
             )
             if store is not None:
                 store.set_meta("result", result)
-        finally:
-            if store is not None:
-                store.close()
         if out_dir is not None:
             self.write_report(out_dir)
         return ReferentialOutcome(result)

@@ -57,6 +57,7 @@ from redqueen.experiments.base import (
     ProgressHook,
     RecipeBase,
     json_safe,
+    optional_store,
     stored_meta,
     stored_result,
 )
@@ -70,7 +71,6 @@ from redqueen.measure.reservoir import (
 )
 from redqueen.measure.statistics import mean_ci
 from redqueen.report.reservoir import reservoir_report
-from redqueen.store.run_store import RunStore
 
 Schedule = Literal["noisy", "perturbation", "multi_phase"]
 TRACE_POINTS = 200
@@ -263,8 +263,7 @@ class ReservoirGovernanceRecipe(RecipeBase):
         return out
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> ReservoirOutcome:
-        store = RunStore(out_dir) if out_dir is not None else None
-        try:
+        with optional_store(out_dir) as store:
             if store is not None:
                 store.bind_config(self.model_dump(mode="json"), ignore=self.resumable_changes)
                 done = store.get_meta("result")
@@ -295,9 +294,6 @@ class ReservoirGovernanceRecipe(RecipeBase):
             }
             if store is not None:
                 store.set_meta("result", result)
-        finally:
-            if store is not None:
-                store.close()
         if out_dir is not None:
             self.write_report(out_dir)
         return ReservoirOutcome(result)

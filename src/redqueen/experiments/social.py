@@ -29,6 +29,7 @@ from redqueen.experiments.base import (
     ProgressHook,
     RecipeBase,
     json_safe,
+    optional_store,
     stored_meta,
     stored_result,
 )
@@ -43,7 +44,6 @@ from redqueen.measure.social import (
 )
 from redqueen.play.match import play_match, replay
 from redqueen.report.social import commons_norms_report, donor_evolution_report
-from redqueen.store.run_store import RunStore
 
 
 class SocialOutcome:
@@ -115,8 +115,7 @@ class DonorEvolutionRecipe(RecipeBase):
         )
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> SocialOutcome:
-        store = RunStore(out_dir) if out_dir is not None else None
-        try:
+        with optional_store(out_dir) as store:
             if store is not None:
                 store.bind_config(self.model_dump(mode="json"), ignore=self.resumable_changes)
                 done = store.get_meta("result")
@@ -148,9 +147,6 @@ class DonorEvolutionRecipe(RecipeBase):
             }
             if store is not None:
                 store.set_meta("result", json_safe(result))
-        finally:
-            if store is not None:
-                store.close()
         if out_dir is not None:
             self.write_report(out_dir)
         return SocialOutcome(result, _donor_text(result))
@@ -297,8 +293,7 @@ class CommonsNormsRecipe(RecipeBase):
         )
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> SocialOutcome:
-        store = RunStore(out_dir) if out_dir is not None else None
-        try:
+        with optional_store(out_dir) as store:
             if store is not None:
                 store.bind_config(self.model_dump(mode="json"), ignore=self.resumable_changes)
                 done = store.get_meta("result")
@@ -340,9 +335,6 @@ class CommonsNormsRecipe(RecipeBase):
             }
             if store is not None:
                 store.set_meta("result", json_safe(result))
-        finally:
-            if store is not None:
-                store.close()
         if out_dir is not None:
             self.write_report(out_dir)
         return SocialOutcome(result, _commons_text(result))

@@ -54,6 +54,7 @@ from redqueen.experiments.base import (
     ProgressHook,
     RecipeBase,
     json_safe,
+    optional_store,
     stored_meta,
     stored_result,
 )
@@ -210,8 +211,7 @@ class TaxSaezRecipe(RecipeBase):
         return {"draw": k, "mean_skill": float(skills.mean()), "planners": rows}
 
     def run(self, out_dir: Path | None, progress: ProgressHook | None = None) -> TaxOutcome:
-        store = RunStore(out_dir) if out_dir is not None else None
-        try:
+        with optional_store(out_dir) as store:
             if store is not None:
                 store.bind_config(self.model_dump(mode="json"), ignore=self.resumable_changes)
                 done = store.get_meta("result")
@@ -236,9 +236,6 @@ class TaxSaezRecipe(RecipeBase):
             }
             if store is not None:
                 store.set_meta("result", json_safe(result))
-        finally:
-            if store is not None:
-                store.close()
         if out_dir is not None:
             self.write_report(out_dir)
         return TaxOutcome(result, _saez_text(result))
