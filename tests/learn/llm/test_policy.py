@@ -55,8 +55,14 @@ def test_induced_policy_is_the_models_own_answer_probabilities(tiny: tuple) -> N
         prompt = prompter.prompt_ids(KUHN, [user])
         with torch.no_grad():
             logits = model(input_ids=torch.tensor([prompt])).logits[0, -1]
-        first = [tok.encode(m, add_special_tokens=False)[0] for m in moves]
-        expected = torch.softmax(logits[first], dim=-1).numpy()
+        # each move's words, with a full stop, and its id: one word each here, and the
+        # ones the vocabulary lacks ("pass.") are no answer at all
+        probs = torch.softmax(logits, dim=-1)
+        mass = []
+        for a, m in zip(legal, moves, strict=True):
+            words = {tok.convert_tokens_to_ids(w) for w in (m, f"{m}.", str(a))}
+            mass.append(float(sum(probs[i] for i in words - {tok.unk_token_id})))
+        expected = np.array(mass) / sum(mass)
         got = [policy.probabilities(player, key)[a] for a in legal]
         np.testing.assert_allclose(got, expected, atol=1e-5)
     value = policy_exploitability(KUHN, policy)
@@ -88,3 +94,64 @@ def test_the_mixture_of_one_policy_is_that_policy(tiny: tuple) -> None:
         for a, p in policy.probabilities(*key).items():
             assert mixed.probabilities(*key)[a] == pytest.approx(p)
     assert policy_exploitability(KUHN, mixed) == pytest.approx(policy_exploitability(KUHN, policy))
+
+
+class _Boosted(torch.nn.Module):
+    """The tiny model with fixed amounts added to some tokens' logits everywhere: a model
+    that answers ``bet.`` and ``0`` more often than ``bet`` and ``pass``."""
+
+    def __init__(self, model: torch.nn.Module, boost: dict[int, float], vocab: int) -> None:
+        super().__init__()
+        self.model = model
+        self.boost = torch.zeros(vocab)
+        for token, amount in boost.items():
+            self.boost[token] = amount
+
+    def forward(self, *args: object, **kwargs: object) -> object:
+        out = self.model(*args, **kwargs)
+        out.logits = out.logits + self.boost
+        return out
+
+
+def test_every_spelling_the_parser_reads_counts_for_its_move(tiny: tuple) -> None:
+    """``bet.`` and ``1`` are bets and ``0`` is a pass for the collector's parser, so they
+    are for the induced policy too: with those answers made likely, the induced policy
+    still agrees with sampling, and scoring the bare words would not."""
+    model, tok = tiny
+    ids = {w: tok.convert_tokens_to_ids(w) for w in ("bet", "bet.", "pass", "0", "1")}
+    assert tok.unk_token_id not in ids.values()
+    boosted = _Boosted(model, {ids["bet."]: 6.0, ids["0"]: 5.0, ids["1"]: 2.0}, len(tok))
+    prompter = Prompter(tok, "plain")
+    exact = induced_policy(boosted, prompter, KUHN)
+    n = 800
+    sampled = sampled_policy(
+        TransformersGenerator(boosted, tok), prompter, KUHN, samples=n, max_new_tokens=1, seed=7
+    )
+    assert sampled.invalid < 0.1 * sampled.replies
+    for (player, key), state in information_states(KUHN).items():
+        p = exact.probabilities(player, key)[1]
+        q = sampled.policy.probabilities(player, key)[1]
+        assert abs(p - q) < 5 * np.sqrt(p * (1 - p) / n) + 0.01, (player, key)
+        # the bare words alone give a different policy
+        prompt = prompter.prompt_ids(
+            KUHN,
+            [{"role": "user", "content": prompter.user_text(
+                state.observation_text(player), [state.action_text(a, player) for a in (0, 1)]
+            )}],
+        )  # fmt: skip
+        with torch.no_grad():
+            logits = boosted(input_ids=torch.tensor([prompt])).logits[0, -1]
+        words_only = float(torch.softmax(logits[[ids["pass"], ids["bet"]]], dim=-1)[1])
+        assert abs(words_only - q) > 0.1, (player, key)
+
+
+def test_a_model_that_cannot_write_any_legal_answer_is_scored_uniform(tiny: tuple) -> None:
+    """The Kuhn word tokenizer has no ``\\boxed{pass}`` or ``\\boxed{`` word, so in
+    SPIRAL's style the tiny model can write no legal answer: the induced policy is uniform
+    there, as a sampled policy with no legal reply is, not a score of unknown words."""
+    model, tok = tiny
+    prompter = Prompter(tok, "spiral")
+    assert tok.unk_token_id in tok.encode("\\boxed{pass}", add_special_tokens=False)
+    policy = induced_policy(model, prompter, KUHN)
+    for infoset in information_states(KUHN):
+        assert policy.probabilities(*infoset) == {0: 0.5, 1: 0.5}

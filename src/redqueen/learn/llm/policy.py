@@ -2,14 +2,24 @@
 
 At every information state of every player, the model is shown the prompt the collector
 would show (:class:`~redqueen.learn.llm.collector.Prompter`) and each legal move is scored
-as the model's answer: the answer's tokens (the move in the prompt style's answer format,
-then the end-of-sequence token; in the ``plain`` style, whose replies are read by their
-first words, the move's tokens alone), their logprobs summed. The probabilities are
-normalised over the legal moves, so the induced policy is the model's play *given that
-it answers legally* (how often it does not is the legal-move rate, measured apart). For
-a model that writes free reasoning before its answer this scores the direct answer only;
-:func:`sampled_policy` estimates the policy by sampling replies instead, with the
-share of replies that named no legal move.
+as the model's answer, in every spelling the collector's parser reads as that move: the
+move's words, the words with a full stop, and the move's action id (``bet``, ``bet.``,
+``1``). A spelling counts when its tokens decode back to a reply that parses as the move
+(a word the tokenizer does not know does not), and the probability of a move is the sum
+over its spellings of the answer's probability: the answer's tokens (the spelling in the
+prompt style's answer format, then the end-of-sequence token; in the ``plain`` style,
+whose replies are read by their first words, the spelling's tokens alone, so a spelling
+whose tokens extend another's is already counted), their logprobs summed. A move with
+no spelling the tokenizer can write has probability 0; where no legal move has one, the
+policy is uniform, as :func:`sampled_policy`'s is where no reply was legal. Scoring the
+move's words only would miss a model that learned to answer ``bet.`` or ``1``: the tiny
+word-level model does, and its policy then looked like a different one.
+
+The probabilities are normalised over the legal moves, so the induced policy is the
+model's play *given that it answers legally* (how often it does not is the legal-move
+rate, measured apart). For a model that writes free reasoning before its answer this
+scores the direct answer only; :func:`sampled_policy` estimates the policy by sampling
+replies instead, with the share of replies that named no legal move.
 
 The exact best response of :mod:`redqueen.solve` to that tabular policy gives its
 exploitability (NashConv over the number of players), for any game small enough to
@@ -31,7 +41,13 @@ from redqueen.learn.population import mixture_policy
 from redqueen.solve.policy import TabularPolicy
 from redqueen.solve.responses import exploitability
 
-_ANSWER = {"plain": "{}", "spiral": "\\boxed{{{}}}", "mars": "<answer>{}</answer>"}
+_ANSWER = {
+    "plain": ("{}",),
+    "spiral": ("\\boxed{{{}}}", "\\boxed{{ {} }}"),
+    "mars": ("<answer>{}</answer>", "<answer> {} </answer>"),
+}
+"""Each style's answer formats: as written, and with the answer set off by spaces (how a
+word-level tokenizer's replies decode)."""
 
 
 def information_states(
@@ -73,7 +89,9 @@ def information_states(
 
 def _prompt_and_answers(
     prompter: Any, game: Game, state: State, player: int
-) -> tuple[list[int], list[int], list[list[int]]]:
+) -> tuple[list[int], list[int], list[list[list[int]]]]:
+    """The prompt, the legal actions, and per action the token ids of each of its
+    spellings (see the module docstring)."""
     tok = prompter.tokenizer
     legal = state.legal_actions(player)
     moves = [state.action_text(a, player) for a in legal]
@@ -82,9 +100,24 @@ def _prompt_and_answers(
     # the plain style reads the first words of a reply as the move (what follows is
     # ignored), so a move's probability is that of its words; the other styles need the
     # whole answer, then the end of the reply
-    end = [] if tok.eos_token_id is None or prompter.style == "plain" else [int(tok.eos_token_id)]
-    template = _ANSWER[prompter.style]
-    answers = [list(tok.encode(template.format(m), add_special_tokens=False)) + end for m in moves]
+    plain = prompter.style == "plain"
+    end = [] if tok.eos_token_id is None or plain else [int(tok.eos_token_id)]
+    named = list(zip(legal, moves, strict=True))
+    answers = []
+    for action, move in named:
+        spellings: list[list[int]] = []
+        for text in (
+            t.format(w) for t in _ANSWER[prompter.style] for w in (move, f"{move}.", str(action))
+        ):
+            ids = list(tok.encode(text, add_special_tokens=False))
+            if prompter.parse(prompter.answer_text(ids), named) != action:
+                continue  # an unknown word, or a spelling the parser reads otherwise
+            ids += end
+            if any(ids[: len(s)] == s if plain else ids == s for s in spellings):
+                continue  # already counted
+            spellings = [s for s in spellings if not (plain and s[: len(ids)] == ids)]
+            spellings.append(ids)
+        answers.append(spellings)
     return prompt, legal, answers
 
 
@@ -105,19 +138,25 @@ def move_probabilities(
     rows: list[tuple[int, int, list[int], list[int]]] = []
     for index, (state, player) in enumerate(positions):
         prompt, legal, answers = _prompt_and_answers(prompter, game, state, player)
-        rows += [(index, a, prompt, ans) for a, ans in zip(legal, answers, strict=True)]
+        for a, spellings in zip(legal, answers, strict=True):
+            rows += [(index, a, prompt, ids) for ids in spellings]
     scores: list[float] = []
     with torch.no_grad():
         for start in range(0, len(rows), batch_size):
             chunk = rows[start : start + batch_size]
             logprobs = sequence_logprobs(model, [r[2] for r in chunk], [r[3] for r in chunk], 1.0)
             scores += [float(lp.sum()) for lp in logprobs]
-    logits: list[dict[int, float]] = [{} for _ in positions]
+    # per move, log sum over its spellings of their probabilities (-inf: it has none)
+    logits: list[dict[int, list[float]]] = [
+        {a: [] for a in state.legal_actions(player)} for state, player in positions
+    ]
     for (index, action, _, _), score in zip(rows, scores, strict=True):
-        logits[index][action] = score
+        logits[index][action].append(score)
     out = []
     for by_action in logits:
-        values = np.array(list(by_action.values()))
+        values = np.array([np.logaddexp.reduce(v) if v else -np.inf for v in by_action.values()])
+        if np.isneginf(values).all():  # no legal answer can be written: uniform
+            values = np.zeros(len(values))
         p = np.exp(values - values.max())
         p /= p.sum()
         out.append(dict(zip(by_action, p.tolist(), strict=True)))
