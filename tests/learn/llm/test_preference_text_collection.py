@@ -49,3 +49,31 @@ def test_collection_with_both_seats_as_the_policy_pays_the_judges_probability(
         assert [t.rewards[-1] for t in record.traces] == record.rewards
         decided += abs(p - 0.5) > 1e-9
     assert decided >= 2  # the judge told some answers apart (measured: 3 of 8 on seed 0)
+
+
+def test_the_collector_asks_the_judge_once_per_order(tmp_path: Path) -> None:
+    """A text move is checked by applying it to a copy of the state; that copy becomes
+    the state, so the last move, which calls the judge, calls it once in each order (2
+    calls a game), not again when the move is played."""
+    calls: list[tuple[str, str]] = []
+
+    def judge(prompt: str, a: str, b: str) -> float:
+        calls.append((a, b))
+        return 0.5 + 0.1 * (len(a) > len(b)) - 0.1 * (len(a) < len(b))
+
+    game = redqueen.make("preference_text", prompts=2, text_moves=True, judge=judge)
+    words = prompt_vocabulary([game], "plain")
+    model, tokenizer = load_model(build_tiny_model(tmp_path, words, seed=0, max_positions=512))
+    prompter = Prompter(tokenizer, "plain")
+    collector = Collector(
+        protocol("plain", max_new_tokens=6), {0: TransformersGenerator(model, tokenizer)}, prompter
+    )
+    records = collector.play([(game, [PolicySeat(0), PolicySeat(0)]) for _ in range(5)], seed=1)
+    assert all(r.invalid_by is None for r in records)
+    assert len(calls) == 2 * len(records)
+    for record in records:  # the reward is the judged P of the texts that were played
+        seat0, seat1 = sorted(record.samples, key=lambda s: s.seat)
+        y0, y1 = (prompter.answer(prompter.answer_text(s.completion_ids)) for s in (seat0, seat1))
+        assert y0 is not None and y1 is not None
+        p = 0.5 + (judge(game.prompts[0], y0, y1) - judge(game.prompts[0], y1, y0)) / 2
+        assert record.rewards == pytest.approx([p, 1 - p], abs=1e-12)

@@ -486,9 +486,11 @@ class _Game:
             parser=None if not moves else partial(self.state.parse_action, player=seat),
         )
 
-    def play(self, seat: int, action: int | str) -> None:
+    def play(self, seat: int, action: int | str, applied: State | None = None) -> None:
         """Apply one seat's legal answer (or hold it until every seat of a simultaneous
-        node has answered)."""
+        node has answered). ``applied``: a copy of the state with the answer already
+        applied, which replaces the state (a text move whose legality was checked by
+        applying it: applying it twice would ask a judge twice)."""
         self.decisions += 1
         self.seats[seat].seen.append((self.state.observation_text(seat), action))
         if self.state.current_player() == SIMULTANEOUS:
@@ -497,6 +499,8 @@ class _Game:
                 joint = [int(self.pending[p]) for p in range(self.game.num_players)]
                 self.pending = {}
                 self.state.apply_joint_action(joint)
+        elif applied is not None:
+            self.state = applied
         elif isinstance(action, str):
             self.state.apply_text_action(action, seat)
         else:
@@ -683,10 +687,11 @@ class Collector:
         ):
             action = None  # an over-long reply is invalid (SPIRAL and MARS alike)
         legal = action is not None
+        applied = None  # a text move is tried on a copy, which then becomes the state
         if legal and isinstance(action, str):
-            trial = g.state.clone()
+            applied = g.state.clone()
             try:
-                trial.apply_text_action(action, seat)
+                applied.apply_text_action(action, seat)
             except IllegalActionError:
                 legal = False
         player = g.players[seat]
@@ -724,7 +729,7 @@ class Collector:
         if legal:
             s.valid += 1
             assert action is not None
-            g.play(seat, action)
+            g.play(seat, action, applied)
             return
         s.invalid += 1
         s.strikes += 1
