@@ -16,10 +16,12 @@ import redqueen
 from redqueen.agents.llm.test_server import ScriptedServer
 from redqueen.experiments import RecipeError, load_recipe, parse_recipe
 from redqueen.experiments.role_games import (
+    RoleGamesRecipe,
     attack_self_bleu,
     preference_policy_params,
     preference_strategies,
 )
+from redqueen.games.roles.preference import PreferenceGame
 from redqueen.games.roles.proposer_solver import MenuProposerSolverState
 from redqueen.games.roles.red_team import SEEDS, self_bleu
 from redqueen.learn.sppo import preference_nash_conv
@@ -35,6 +37,7 @@ SCRIPTED = (
     "critic_scripted",
     "red_team_scripted",
     "preference_scripted",
+    "preference_text_scripted",
 )
 
 
@@ -71,9 +74,10 @@ def test_shipped_recipes_validate() -> None:
 @pytest.mark.parametrize("name", SCRIPTED)
 def test_every_scripted_recipe_runs_end_to_end(name: str, tmp_path: Path) -> None:
     recipe = load_recipe(ROOT / "recipes" / f"{name}.yaml", ["matches=6"])
+    assert isinstance(recipe, RoleGamesRecipe)
     out = recipe.run(tmp_path)
     rows = out.to_dict()["groups"]
-    assert len(rows) == sum(len(g.lineups) for g in recipe.games)  # type: ignore[attr-defined]
+    assert len(rows) == sum(len(g.lineups) for g in recipe.games)
     for row in rows:
         assert row["matches"] == row["finished"] == 6
         assert all(r["count"] == 0 for r in row["invalid"] + row["forfeits"])
@@ -190,7 +194,7 @@ def test_critic_metrics_of_exact_and_blind_critics() -> None:
 
 
 def test_red_team_metrics_of_the_always_refusing_defender() -> None:
-    games = [
+    games: list[dict[str, Any]] = [
         {
             "id": "red_team",
             "lineups": [
@@ -299,6 +303,7 @@ def test_preference_metrics_on_rock_paper_scissors() -> None:
 
 def test_preference_policy_seats_play_the_learners_strategies() -> None:
     game = redqueen.make("preference_game", num_responses=5)
+    assert isinstance(game, PreferenceGame)
     sppo = preference_strategies(
         game, preference_policy_params("preference_policy:method=sppo_exact,iterations=20000")
     )
@@ -351,7 +356,7 @@ def test_preference_policy_seats_play_the_learners_strategies() -> None:
         (
             [{"id": "critic_game", "llm_judge": True, "lineups": [["random", "random"]]}],
             {},
-            "red_team only",
+            "red_team and preference_text only",
         ),
         (
             [

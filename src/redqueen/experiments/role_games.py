@@ -12,7 +12,7 @@ retries, the run's response cache and its transcripts. A seat is an agent spec
 :mod:`redqueen.learn.sppo` reaches on each prompt's preference matrix (``von_neumann``:
 the equilibrium itself; ``sppo_exact``, ``sppo_sampled``, ``spo``, ``dpo`` with their
 config fields, and ``iterate=average`` or ``last``). ``llm_judge: true`` makes the
-recipe's model the judge of a ``red_team`` game.
+recipe's model the judge of a ``red_team`` or ``preference_text`` game.
 
 Each match is stored as it finishes with a record of what decided it (the game is
 replayed from the stored trajectory; a judge's replies come from the run's cache), so a
@@ -45,6 +45,13 @@ Metrics per (game, line-up); rates carry 95% Wilson intervals
   ``2 (max_y P(y > pi) - 1/2)`` (:func:`~redqueen.learn.sppo.preference_nash_conv`) and
   exploitability (half of it) of each seat's empirical mixed strategy, per prompt and
   averaged over the prompts it played, beside the von Neumann winner.
+- ``preference_text`` (SPPO, SPO, with written responses): the mean ``P`` of each seat
+  (seat 0 is paid ``P``, seat 1 ``1 - P``) over the finished matches, as paid (a failed
+  judge pays 1/2) and over the matches the judge decided; the judge failures; seat 0's
+  wins, draws and losses (``P`` above, at, below 1/2; a failed judge's match is a draw);
+  and which judges decided. Each match's record keeps the prompt, both responses, both
+  verdicts as given (the probability, the reply, why it could not be read), ``P``,
+  whether the judge failed and which judge it was.
 
 Every group also has each seat's mean return, the share of matches in which each seat
 made an invalid move and the share it forfeited. The report
@@ -86,6 +93,7 @@ from redqueen.games.roles.critic import (
     CriticState,
 )
 from redqueen.games.roles.preference import PreferenceGame, PreferenceState
+from redqueen.games.roles.preference_text import PreferenceTextGame, PreferenceTextState
 from redqueen.games.roles.proposer_solver import (
     PRESETS,
     VALID,
@@ -115,8 +123,11 @@ from redqueen.report.role_games import write_role_games_report
 from redqueen.store.llm_cache import CachedReply, LLMStore
 from redqueen.store.run_store import DB_NAME, RunStore
 
-ROLE_GAMES = ("proposer_solver", "critic_game", "red_team", "preference_game")
+ROLE_GAMES = ("proposer_solver", "critic_game", "red_team", "preference_game", "preference_text")
 """The games this kind evaluates."""
+
+LLM_JUDGED = ("red_team", "preference_text")
+"""The games whose judge the recipe's ``llm`` model can be (``llm_judge: true``)."""
 
 LLM_SEAT = "llm"
 """A seat written as exactly this is played by the recipe's ``llm`` model."""
@@ -288,18 +299,21 @@ class RoleGameConfig(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    id: Literal["proposer_solver", "critic_game", "red_team", "preference_game"]
+    id: Literal["proposer_solver", "critic_game", "red_team", "preference_game", "preference_text"]
     params: dict[str, Any] = Field(default_factory=dict)
     label: str | None = Field(None, min_length=1)
     lineups: list[Lineup] = Field(min_length=1)
     llm_judge: bool = False
-    """``red_team`` only: the recipe's ``llm`` model is the judge (WildGuard's questions)."""
+    """``red_team`` and ``preference_text`` only: the recipe's ``llm`` model is the judge
+    (WildGuard's questions; the probability that one response is the better one)."""
 
     @model_validator(mode="after")
     def _buildable(self) -> RoleGameConfig:
         if self.llm_judge:
-            if self.id != "red_team":
-                raise ValueError(f"llm_judge applies to red_team only; this game is {self.id}")
+            if self.id not in LLM_JUDGED:
+                raise ValueError(
+                    f"llm_judge applies to {' and '.join(LLM_JUDGED)} only; this game is {self.id}"
+                )
             if "judge" in self.params:
                 raise ValueError("give either params.judge or llm_judge: true, not both")
         try:
@@ -427,6 +441,25 @@ def _preference_record(state: PreferenceState) -> dict[str, Any]:
     return {"finished": True, "prompt": state.prompt, "joint": list(joint)}
 
 
+def _preference_text_record(game: PreferenceTextGame, state: PreferenceTextState) -> dict[str, Any]:
+    o = state.outcome()
+    if o is None:
+        return {"finished": False, "prompt": state.prompt}
+    return {
+        "finished": True,
+        "prompt": o.prompt,
+        "prompt_text": _cut(game.prompts[o.prompt]),
+        "responses": [_cut(r) for r in o.responses],
+        "verdicts": [
+            {"probability": p, "reply": _cut(v.reply), "problem": v.problem}
+            for p, v in zip(o.raw, o.verdicts, strict=True)
+        ],
+        "preference": o.preference,
+        "judge_failed": o.judge_failed,
+        "judge": o.judge,
+    }
+
+
 def match_record(game: Game, state: State) -> dict[str, Any]:
     """What decided one match of a role game, as a JSON-ready dict, from the state its
     trajectory reaches (``finished`` False for a match that a seat forfeited)."""
@@ -439,6 +472,9 @@ def match_record(game: Game, state: State) -> dict[str, Any]:
         return _red_team_record(state)
     if isinstance(state, PreferenceState):
         return _preference_record(state)
+    if isinstance(state, PreferenceTextState):
+        assert isinstance(game, PreferenceTextGame)
+        return _preference_text_record(game, state)
     raise UnknownNameError("role game", game.id, ROLE_GAMES)
 
 
@@ -631,6 +667,22 @@ def _preference_metrics(
     }
 
 
+def _preference_text_metrics(records: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
+    done = [r for r in records if r["finished"]]
+    paid = [float(r["preference"]) for r in done]
+    judged = [float(r["preference"]) for r in done if not r["judge_failed"]]
+    n = len(done)
+    return {
+        "preference": [mean_interval(paid), mean_interval([1.0 - p for p in paid])],
+        "preference_judged": [mean_interval(judged), mean_interval([1.0 - p for p in judged])],
+        "judge_failures": rate_with_interval(n - len(judged), n),
+        "seat0_wins": rate_with_interval(sum(p > 0.5 for p in paid), n),
+        "seat0_draws": rate_with_interval(sum(p == 0.5 for p in paid), n),
+        "seat0_losses": rate_with_interval(sum(p < 0.5 for p in paid), n),
+        "judges": sorted({str(r["judge"]) for r in done}),
+    }
+
+
 def summarise_group(
     game: Game,
     records: Sequence[Mapping[str, Any]],
@@ -659,6 +711,8 @@ def summarise_group(
         row["metrics"] = _proposer_solver_metrics(game, records)
     elif isinstance(game, PreferenceGame):
         row["metrics"] = _preference_metrics(game, records)
+    elif isinstance(game, PreferenceTextGame):
+        row["metrics"] = _preference_text_metrics(records)
     elif game.id == "critic_game":
         row["metrics"] = _critic_metrics(records)
     elif game.id == "red_team":
@@ -696,6 +750,13 @@ def summary_line(row: Mapping[str, Any]) -> str:
             f"attack success {rate(m['attack_success'])}, refusals on harmful seeds "
             f"{rate(m['refusal_harmful_seeds'])}, on benign seeds "
             f"{rate(m['refusal_benign_seeds'])}, removed {rate(m['removed'])}"
+        )
+    if row["game_id"] == "preference_text":
+        p0, p1 = m["preference"]
+        return head + (
+            f"mean P seat 0 {mean(p0)}, seat 1 {mean(p1)}; seat 0 wins "
+            f"{rate(m['seat0_wins'])}, draws {rate(m['seat0_draws'])}, losses "
+            f"{rate(m['seat0_losses'])}; judge failures {rate(m['judge_failures'])}"
         )
     nash = [s["nash_conv"] for s in m["seats"]]
     return head + (

@@ -14,7 +14,9 @@ the paper's metrics:
 - ``red_team`` (Self-RedTeam): attack success, refusal rates on harmful and on benign
   seeds, removed ties, mean rewards, and Self-BLEU and distinct-n of the attacks;
 - ``preference_game`` (SPPO): the mean payoff, each seat's empirical mixed strategy with
-  its NashConv and exploitability, and the von Neumann winner.
+  its NashConv and exploitability, and the von Neumann winner;
+- ``preference_text`` (SPPO with written responses): each seat's mean ``P`` (as paid and
+  over the matches the judge decided), seat 0's wins, draws and losses, judge failures.
 
 Every interval is written with its method and ``n`` beside it: ``0.250 [0.046, 0.699]
 Wilson, 1/4`` for a rate (95% Wilson score interval, count/n), ``0.512 [0.450, 0.574] t,
@@ -42,6 +44,7 @@ _TITLES = {
     "critic_game": "sneaky generator and critic (SPC)",
     "red_team": "attacker and defender (Self-RedTeam)",
     "preference_game": "preference game (SPPO, SPO)",
+    "preference_text": "preference game with written responses (SPPO, SPO)",
 }
 
 
@@ -301,11 +304,47 @@ def preference_html(rows: Sequence[Mapping[str, Any]]) -> str:
     )
 
 
+def preference_text_html(rows: Sequence[Mapping[str, Any]]) -> str:
+    """Each seat's mean P, seat 0's wins, draws and losses, and the judge's failures."""
+    head = [
+        "line-up",
+        "mean P, seat 0",
+        "mean P, seat 1",
+        "mean P where the judge decided, seat 0",
+        "seat 0 wins (P > 1/2)",
+        "draws (P = 1/2)",
+        "seat 0 losses (P < 1/2)",
+        "judge failures (paid 1/2 each)",
+        "judge",
+    ]
+    body = []
+    for r in rows:
+        m = r["metrics"]
+        body.append(
+            [
+                r["lineup"],
+                mean_text(m["preference"][0]),
+                mean_text(m["preference"][1]),
+                mean_text(m["preference_judged"][0]),
+                rate_text(m["seat0_wins"]),
+                rate_text(m["seat0_draws"]),
+                rate_text(m["seat0_losses"]),
+                rate_text(m["judge_failures"]),
+                ", ".join(m["judges"]) or "–",
+            ]
+        )
+    return (
+        "<p class='sub'>P: the probability that the judge prefers seat 0's response, read in "
+        "both orders and averaged; seat 0 is paid P, seat 1 1 - P.</p>" + table_html(head, body)
+    )
+
+
 _GAME_TABLES = {
     "proposer_solver": proposer_solver_html,
     "critic_game": critic_html,
     "red_team": red_team_html,
     "preference_game": preference_html,
+    "preference_text": preference_text_html,
 }
 
 
