@@ -155,3 +155,30 @@ def test_a_model_that_cannot_write_any_legal_answer_is_scored_uniform(tiny: tupl
     policy = induced_policy(model, prompter, KUHN)
     for infoset in information_states(KUHN):
         assert policy.probabilities(*infoset) == {0: 0.5, 1: 0.5}
+
+
+def test_a_spelling_that_extends_another_is_counted_once() -> None:
+    """With a tokenizer that splits off punctuation, ``bet.`` is the tokens of ``bet``
+    then ``.``: in the plain style, whose replies are read by their first words, that
+    answer is already in the probability of ``bet``, so it is not added again."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    from redqueen.learn.llm.policy import _prompt_and_answers
+
+    words = ["<pad>", "<unk>", "<bos>", "<eos>", *prompt_vocabulary([KUHN], "plain"), "."]
+    splitter = pre_tokenizers.Sequence(
+        [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation("isolated")]
+    )
+    pieces = {p for w in words for p, _ in splitter.pre_tokenize_str(w)} | set(words[:4])
+    backend = Tokenizer(models.WordLevel({p: i for i, p in enumerate(sorted(pieces))}, "<unk>"))
+    backend.pre_tokenizer = splitter
+    tok = PreTrainedTokenizerFast(
+        tokenizer_object=backend, pad_token="<pad>", unk_token="<unk>", eos_token="<eos>"
+    )
+    state = information_states(KUHN)[(0, (2, ()))]
+    _, legal, answers = _prompt_and_answers(Prompter(tok, "plain"), KUHN, state, 0)
+    ids = tok.convert_tokens_to_ids
+    assert legal == [0, 1]
+    assert answers[1] == [[ids("bet")], [ids("1")]]  # not [bet, .] as well
+    assert answers[0] == [[ids("pass")], [ids("0")]]
