@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+from role_recipes import groups as _groups
+from role_recipes import role_recipe as _recipe
 
 import redqueen
 from redqueen.agents.llm.test_server import ScriptedServer
@@ -39,21 +41,6 @@ SCRIPTED = (
     "preference_scripted",
     "preference_text_scripted",
 )
-
-
-def _groups(out: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(g["game"], g["lineup"]): g for g in out.to_dict()["groups"]}
-
-
-def _recipe(games: list[dict[str, Any]], matches: int = 12, **more: Any) -> dict[str, Any]:
-    return {
-        "name": "t",
-        "kind": "role_games",
-        "seed": 0,
-        "matches": matches,
-        "games": games,
-        **more,
-    }
 
 
 # ---- the shipped recipes --------------------------------------------------------------------

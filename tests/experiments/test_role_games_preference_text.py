@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from role_recipes import groups as _groups
+from role_recipes import role_recipe as _recipe
 
 from redqueen.agents.llm.test_server import ScriptedServer
 from redqueen.experiments import RecipeError, load_recipe, parse_recipe
@@ -64,21 +66,6 @@ def _records(run_dir: Path, prefix: str) -> list[dict[str, Any]]:
             if m.key.startswith(prefix)
         ]
     return [r for _, r in sorted(found, key=lambda x: x[0])]
-
-
-def _groups(out: Any) -> dict[tuple[str, str], dict[str, Any]]:
-    return {(g["game"], g["lineup"]): g for g in out.to_dict()["groups"]}
-
-
-def _recipe(games: list[dict[str, Any]], matches: int, **more: Any) -> dict[str, Any]:
-    return {
-        "name": "t",
-        "kind": "role_games",
-        "seed": 0,
-        "matches": matches,
-        "games": games,
-        **more,
-    }
 
 
 def _check_against_records(metrics: dict[str, Any], records: list[dict[str, Any]]) -> None:

@@ -4,7 +4,7 @@ tiny local model in both seats, and each seat's reward is the judge's P for its 
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -21,19 +21,30 @@ from redqueen.learn.llm.generators import TransformersGenerator
 from redqueen.learn.llm.tiny import build_tiny_model, load_model
 
 
+@pytest.fixture(scope="module")
+def writer(tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Any]:
+    """The tiny model and tokenizer over preference_text's words (2 prompts)."""
+    words = prompt_vocabulary([redqueen.make("preference_text", prompts=2, text_moves=True)])
+    path = tmp_path_factory.mktemp("writer")
+    return load_model(build_tiny_model(path, words, seed=0, max_positions=512))
+
+
+def _collector(writer: tuple[Any, Any]) -> tuple[Collector, Prompter]:
+    model, tokenizer = writer
+    prompter = Prompter(tokenizer, "plain")
+    generators = {0: TransformersGenerator(model, tokenizer)}
+    return Collector(protocol("plain", max_new_tokens=6), generators, prompter), prompter
+
+
 def test_collection_with_both_seats_as_the_policy_pays_the_judges_probability(
-    tmp_path: Path,
+    writer: tuple[Any, Any],
 ) -> None:
     game = redqueen.make("preference_text", prompts=2, text_moves=True)
     assert isinstance(game, PreferenceTextGame)
     judge = game.judge
     assert isinstance(judge, RubricPreferenceJudge) and judge.name == "preference_cycle"
-    words = prompt_vocabulary([game], "plain")
-    model, tokenizer = load_model(build_tiny_model(tmp_path, words, seed=0, max_positions=512))
-    prompter = Prompter(tokenizer, "plain")
-    collector = Collector(
-        protocol("plain", max_new_tokens=6), {0: TransformersGenerator(model, tokenizer)}, prompter
-    )
+    collector, prompter = _collector(writer)
+    tokenizer = writer[1]
     records = collector.play([(game, [PolicySeat(0), PolicySeat(0)]) for _ in range(8)], seed=0)
     decided = 0
     for record in records:
@@ -51,7 +62,7 @@ def test_collection_with_both_seats_as_the_policy_pays_the_judges_probability(
     assert decided >= 2  # the judge told some answers apart (measured: 3 of 8 on seed 0)
 
 
-def test_the_collector_asks_the_judge_once_per_order(tmp_path: Path) -> None:
+def test_the_collector_asks_the_judge_once_per_order(writer: tuple[Any, Any]) -> None:
     """A text move is checked by applying it to a copy of the state; that copy becomes
     the state, so the last move, which calls the judge, calls it once in each order (2
     calls a game), not again when the move is played."""
@@ -62,12 +73,8 @@ def test_the_collector_asks_the_judge_once_per_order(tmp_path: Path) -> None:
         return 0.5 + 0.1 * (len(a) > len(b)) - 0.1 * (len(a) < len(b))
 
     game = redqueen.make("preference_text", prompts=2, text_moves=True, judge=judge)
-    words = prompt_vocabulary([game], "plain")
-    model, tokenizer = load_model(build_tiny_model(tmp_path, words, seed=0, max_positions=512))
-    prompter = Prompter(tokenizer, "plain")
-    collector = Collector(
-        protocol("plain", max_new_tokens=6), {0: TransformersGenerator(model, tokenizer)}, prompter
-    )
+    assert isinstance(game, PreferenceTextGame)
+    collector, prompter = _collector(writer)
     records = collector.play([(game, [PolicySeat(0), PolicySeat(0)]) for _ in range(5)], seed=1)
     assert all(r.invalid_by is None for r in records)
     assert len(calls) == 2 * len(records)
