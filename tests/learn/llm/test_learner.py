@@ -336,3 +336,44 @@ def test_turn_sample_round_trips_through_json() -> None:
         TurnSample("toy", 0, 0, 0, 0, 0, [1], [2, 3], [-1.0], "stop", True)
     with pytest.raises(InvalidParameterError, match="allowed: stop, length"):
         TurnSample("toy", 0, 0, 0, 0, 0, [1], [2], [-1.0], "eos", True)
+
+
+def test_the_entropy_bonus_fades_on_schedule_and_resumes_with_it(model_dir: Path) -> None:
+    """``entropy_fade=[1, 3]``: the full bonus at updates 0 and 1, half at 2, none from 3
+    on; with no learning the loss falls by exactly that weight times the mean token
+    entropy, and a learner restored after two updates goes on with the schedule."""
+    model, _ = load_model(model_dir)
+    samples = _fixed_samples()
+    config = LearnerConfig(
+        algorithm="reinforce",
+        aggregation="token_mean",
+        max_new_tokens=6,
+        epochs=1,
+        learning_rate=0.0,
+        entropy_coef=0.2,
+        entropy_fade=[1, 3],  # type: ignore[arg-type]  # as a recipe gives it
+    )
+    assert config.entropy_fade == (1, 3)
+    plain = Learner(model, replace(config, entropy_coef=0.0, entropy_fade=None)).step(samples)
+    learner = Learner(model, config)
+    weights, saved = [], None
+    for update in range(5):
+        if update == 2:
+            saved = copy.deepcopy(learner.state_dict())
+        stats = learner.step(samples)
+        weights.append(stats["entropy_weight"])
+        assert plain["loss"] - stats["loss"] == pytest.approx(
+            stats["entropy_weight"] * plain["entropy"], abs=1e-6
+        )
+    assert weights == pytest.approx([0.2, 0.2, 0.1, 0.0, 0.0])
+    assert plain["entropy"] > 0.5
+    resumed = Learner(model, config)
+    assert saved is not None
+    resumed.load_state_dict(saved)
+    assert [resumed.step(samples)["entropy_weight"] for _ in range(2)] == pytest.approx([0.1, 0])
+
+
+def test_an_entropy_fade_must_run_forwards() -> None:
+    for fade in [(5, 3), (1, 2, 3), ("a", 2), (-1, 4)]:
+        with pytest.raises(InvalidParameterError, match=r"entropy_fade \[.*0 <= start <= end"):
+            LearnerConfig(entropy_coef=0.1, entropy_fade=fade)  # type: ignore[arg-type]

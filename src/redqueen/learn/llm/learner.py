@@ -100,6 +100,11 @@ class LearnerConfig:
     """Weight of an entropy bonus (the entropy of each completion position's distribution,
     subtracted from the loss; 0 in SPIRAL and MARS): it keeps a small model from
     collapsing onto one answer before it has learned what its prompt says."""
+    entropy_fade: tuple[int, int] | None = None
+    """``(start, end)``: the entropy bonus is ``entropy_coef`` until the learner's update
+    ``start``, falls linearly to 0 at update ``end`` and is 0 after (None: constant). A
+    bonus over the whole vocabulary also lends probability to answers that are not
+    moves; fading it lets a model that has learned what to play answer legally again."""
     minibatch_size: int = 16
     """Samples per forward and backward pass."""
     grad_accumulation: int = 1
@@ -125,10 +130,32 @@ class LearnerConfig:
         for name in ("learning_rate", "kl_coef", "entropy_coef", "weight_decay", "temperature"):
             if not getattr(self, name) >= 0:
                 raise InvalidParameterError(f"{name} must be 0 or more, not {getattr(self, name)}")
+        if self.entropy_fade is not None:
+            fade = list(self.entropy_fade)
+            if len(fade) != 2 or not all(isinstance(x, int) and x >= 0 for x in fade):
+                fade = [-1, -1]
+            if not 0 <= fade[0] <= fade[1]:
+                raise InvalidParameterError(
+                    f"entropy_fade {list(self.entropy_fade)}: give [start, end] updates, "
+                    "0 <= start <= end"
+                )
+            self.entropy_fade = (fade[0], fade[1])
         if not 0 < self.clip < 1:
             raise InvalidParameterError(f"clip must lie in (0, 1), not {self.clip}")
         if not self.max_grad_norm > 0:
             raise InvalidParameterError(f"max_grad_norm must be positive, not {self.max_grad_norm}")
+
+
+def entropy_weight(config: LearnerConfig, update: int) -> float:
+    """The entropy bonus's weight at the learner's update ``update`` (counted from 0)."""
+    if config.entropy_fade is None:
+        return config.entropy_coef
+    start, end = config.entropy_fade
+    if update < start:
+        return config.entropy_coef
+    if update >= end:
+        return 0.0
+    return config.entropy_coef * (end - update) / (end - start)
 
 
 def _padded(rows: Sequence[Any]) -> Any:
@@ -191,12 +218,14 @@ class Learner:
     def step(self, samples: Sequence[TurnSample], *, seed: int | None = None) -> dict[str, float]:
         """One update on ``samples``; returns what it measured (means over tokens unless
         named otherwise): ``loss`` (mean over optimizer steps), ``kl``, ``entropy``,
-        ``clip_fraction``, ``grad_norm`` (mean over optimizer steps, before clipping),
+        ``entropy_weight`` (the bonus's weight this update), ``clip_fraction``,
+        ``grad_norm`` (mean over optimizer steps, before clipping),
         ``logprob_gap``, ``tokens``, ``samples``, ``optimizer_steps``.
 
         The minibatch order is drawn from ``seed`` when given (a loop that seeds each step
         needs no random state to resume), else from the learner's own generator."""
         config = self.config
+        entropy_coef = entropy_weight(config, self.steps)
         random = np.random.default_rng(seed) if seed is not None else self.random
         if not samples:
             raise InvalidParameterError("a learner step needs at least one sample")
@@ -247,7 +276,7 @@ class Learner:
                         [prompts[i] for i in batch],
                         [completions[i] for i in batch],
                         config.temperature,
-                        with_entropy=config.entropy_coef > 0,
+                        with_entropy=entropy_coef > 0,
                     )
                     advantage = advantages[batch][:, None]
                     if config.algorithm == "ppo":
@@ -265,7 +294,7 @@ class Learner:
                         kl_sum += float((k3.detach() * mask).sum())
                         token_loss = token_loss + config.kl_coef * k3
                     if position_entropy is not None:
-                        token_loss = token_loss - config.entropy_coef * position_entropy
+                        token_loss = token_loss - entropy_coef * position_entropy
                     counted += float(mask.sum())
                     loss = (token_loss * mask).sum() / denominator
                     loss.backward()
@@ -283,6 +312,7 @@ class Learner:
             "loss": float(np.mean(losses)),
             "kl": kl_sum / max(counted, 1.0),
             "entropy": mean_entropy,
+            "entropy_weight": entropy_coef,
             "clip_fraction": clipped / max(counted, 1.0),
             "grad_norm": float(np.mean(norms)),
             "logprob_gap": gap,

@@ -357,7 +357,8 @@ def train(
         metrics["seconds/collect"] = t1 - t0
         if kept:
             stats = learner.step(kept, seed=_seed(config.seed, step, 2))
-            for name in ("loss", "entropy", "logprob_gap", "clip_fraction", "grad_norm"):
+            names = ("loss", "entropy", "entropy_weight", "logprob_gap", "clip_fraction")
+            for name in (*names, "grad_norm"):
                 if name in stats:
                     metrics[f"train/{name}"] = float(stats[name])
         metrics["seconds/update"] = time.perf_counter() - t1
