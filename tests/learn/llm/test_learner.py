@@ -374,6 +374,8 @@ def test_the_entropy_bonus_fades_on_schedule_and_resumes_with_it(model_dir: Path
 
 
 def test_an_entropy_fade_must_run_forwards() -> None:
-    for fade in [(5, 3), (1, 2, 3), ("a", 2), (-1, 4)]:
-        with pytest.raises(InvalidParameterError, match=r"entropy_fade \[.*0 <= start <= end"):
+    for fade in [(5, 3), (1, 2, 3), ("a", 2), (-1, 4), "[1,2]"]:
+        with pytest.raises(
+            InvalidParameterError, match=r"entropy_fade .*give \[start, end\].*0 <= start <= end"
+        ):
             LearnerConfig(entropy_coef=0.1, entropy_fade=fade)  # type: ignore[arg-type]

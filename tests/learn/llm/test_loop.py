@@ -54,7 +54,10 @@ def recipe_data(**changes: Any) -> dict[str, Any]:
         ({"learner": {"learning_rte": 0.1}}, "unknown field"),
         ({"loop.evaluators": ["minimax"]}, "'minimax' cannot play kuhn_poker"),
         ({"loop.opponents": ["nobody"]}, "nobody"),
-        ({"learner": {"entropy_fade": [180, 120]}}, r"entropy_fade \[180, 120\]: give \[start"),
+        (
+            {"learner": {"entropy_fade": [180, 120]}},
+            r"entropy_fade \[180, 120\]: give",
+        ),
         ({"loop.exploitability": ["tic_tac_toe"]}, "names 'tic_tac_toe'; allowed: .*: kuhn_poker$"),
     ],
 )

@@ -131,12 +131,16 @@ class LearnerConfig:
             if not getattr(self, name) >= 0:
                 raise InvalidParameterError(f"{name} must be 0 or more, not {getattr(self, name)}")
         if self.entropy_fade is not None:
-            fade = list(self.entropy_fade)
-            if len(fade) != 2 or not all(isinstance(x, int) and x >= 0 for x in fade):
-                fade = [-1, -1]
-            if not 0 <= fade[0] <= fade[1]:
+            fade = self.entropy_fade
+            pair = isinstance(fade, list | tuple) and len(fade) == 2
+            if not (
+                pair
+                and all(isinstance(x, int) and not isinstance(x, bool) for x in fade)
+                and 0 <= fade[0] <= fade[1]
+            ):
+                shown = list(fade) if isinstance(fade, list | tuple) else repr(fade)
                 raise InvalidParameterError(
-                    f"entropy_fade {list(self.entropy_fade)}: give [start, end] updates, "
+                    f"entropy_fade {shown}: give [start, end], two update counts with "
                     "0 <= start <= end"
                 )
             self.entropy_fade = (fade[0], fade[1])
