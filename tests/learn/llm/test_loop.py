@@ -214,3 +214,21 @@ def test_a_lora_run_checkpoints_only_the_adapter(tmp_path: Path) -> None:
     names = list(state["parameters"])
     assert saved["step"] == 2 and names and all("lora_" in name for name in names)
     assert max(gaps) < 1e-5
+
+
+def test_every_game_meets_every_opponent_with_the_policy_in_every_seat() -> None:
+    """Two games, two opponents, two seats: eight episodes cover the eight combinations
+    once each. Cycling each with the episode number alone put the policy in seat 1 in
+    every game against past versions, and paired each game with one opponent."""
+    from redqueen.learn.llm.loop import LoopConfig, training_schedule
+
+    config = LoopConfig(opponents=("self", "past"))
+    combos = [training_schedule(config, e, 2, 2) for e in range(8)]
+    assert sorted(combos) == sorted(
+        (g, o, s) for g in (0, 1) for o in ("self", "past") for s in (0, 1)
+    )
+    assert training_schedule(config, 8, 2, 2) == combos[0]  # and again
+    one = LoopConfig(opponents=("random",))  # one game, one opponent: seats alternate
+    assert [training_schedule(one, e, 1, 2)[2] for e in range(4)] == [0, 1, 0, 1]
+    fixed = LoopConfig(opponents=("self", "past"), seats=(1,))
+    assert {training_schedule(fixed, e, 3, 2)[2] for e in range(12)} == {1}

@@ -320,7 +320,9 @@ def train(
         seats = []
         for k in range(config.games_per_step):
             game = games[(episodes + k) % len(games)]
-            players, past = _players(game, config, episodes + k, version, snapshots, step)
+            players, past = _players(
+                game, config, episodes + k, len(games), version, snapshots, step
+            )
             for v in past:
                 generators[v] = snapshots.generator(v)
             seats.append((game, players))
@@ -401,14 +403,33 @@ def train(
     return result
 
 
+def training_schedule(
+    config: LoopConfig, episode: int, games: int, players: int
+) -> tuple[int, str, int]:
+    """Episode ``episode``'s game index, opponent and trained seat: the three cycle as the
+    digits of one counter (game fastest, then opponent, then seat), so that every game
+    meets every opponent with the policy in every seat equally often. Cycling all three
+    with the episode number itself would tie them together whenever their counts share
+    a factor: with two opponents and two seats, the policy would take seat 1 in every
+    game against past versions."""
+    opponents = len(config.opponents)
+    spec = config.opponents[(episode // games) % opponents]
+    return episode % games, spec, _seat(config, episode // (games * opponents), players)
+
+
 def _players(
-    game: Game, config: LoopConfig, episode: int, version: int, snapshots: _Snapshots, step: int
+    game: Game,
+    config: LoopConfig,
+    episode: int,
+    games: int,
+    version: int,
+    snapshots: _Snapshots,
+    step: int,
 ) -> tuple[list[SeatPlayer], list[int]]:
-    spec = config.opponents[episode % len(config.opponents)]
     n = game.num_players
+    _, spec, trained = training_schedule(config, episode, games, n)
     if spec == "self":
         return [PolicySeat(version) for _ in range(n)], []
-    trained = _seat(config, episode, n)
     past: list[int] = []
     players: list[SeatPlayer] = []
     rng = np.random.default_rng(_seed(config.seed, step, 3, episode))
