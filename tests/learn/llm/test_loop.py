@@ -16,6 +16,7 @@ import pytest
 import torch
 from kuhn_tiny_recipe import RECIPE, ROOT, SMALL, recipe_data
 
+import redqueen
 from redqueen.experiments import RecipeError, parse_recipe
 from redqueen.store.run_store import RunStore
 
@@ -159,13 +160,19 @@ def test_every_game_meets_every_opponent_with_the_policy_in_every_seat() -> None
     every game against past versions, and paired each game with one opponent."""
     from redqueen.learn.llm.loop import LoopConfig, training_schedule
 
+    games = [redqueen.make("kuhn_poker"), redqueen.make("leduc_poker")]
+
+    def schedule(config: LoopConfig, episode: int, of: list[Any]) -> tuple[str, str, int]:
+        game, spec, seat = training_schedule(config, episode, of)
+        return game.id, spec, seat
+
     config = LoopConfig(opponents=("self", "past"))
-    combos = [training_schedule(config, e, 2, 2) for e in range(8)]
+    combos = [schedule(config, e, games) for e in range(8)]
     assert sorted(combos) == sorted(
-        (g, o, s) for g in (0, 1) for o in ("self", "past") for s in (0, 1)
+        (g, o, s) for g in ("kuhn_poker", "leduc_poker") for o in ("self", "past") for s in (0, 1)
     )
-    assert training_schedule(config, 8, 2, 2) == combos[0]  # and again
+    assert schedule(config, 8, games) == combos[0]  # and again
     one = LoopConfig(opponents=("random",))  # one game, one opponent: seats alternate
-    assert [training_schedule(one, e, 1, 2)[2] for e in range(4)] == [0, 1, 0, 1]
+    assert [schedule(one, e, games[:1])[2] for e in range(4)] == [0, 1, 0, 1]
     fixed = LoopConfig(opponents=("self", "past"), seats=(1,))
-    assert {training_schedule(fixed, e, 3, 2)[2] for e in range(12)} == {1}
+    assert {schedule(fixed, e, games)[2] for e in range(12)} == {1}

@@ -319,9 +319,9 @@ def train(
         generators = {version: current}
         seats = []
         for k in range(config.games_per_step):
-            game = games[(episodes + k) % len(games)]
+            game, spec, trained = training_schedule(config, episodes + k, games)
             players, past = _players(
-                game, config, episodes + k, len(games), version, snapshots, step
+                game, config, spec, trained, episodes + k, version, snapshots, step
             )
             for v in past:
                 generators[v] = snapshots.generator(v)
@@ -404,30 +404,33 @@ def train(
 
 
 def training_schedule(
-    config: LoopConfig, episode: int, games: int, players: int
-) -> tuple[int, str, int]:
-    """Episode ``episode``'s game index, opponent and trained seat: the three cycle as the
+    config: LoopConfig, episode: int, games: Sequence[Game]
+) -> tuple[Game, str, int]:
+    """Episode ``episode``'s game, opponent and trained seat: the three cycle as the
     digits of one counter (game fastest, then opponent, then seat), so that every game
     meets every opponent with the policy in every seat equally often. Cycling all three
     with the episode number itself would tie them together whenever their counts share
     a factor: with two opponents and two seats, the policy would take seat 1 in every
     game against past versions."""
-    opponents = len(config.opponents)
-    spec = config.opponents[(episode // games) % opponents]
-    return episode % games, spec, _seat(config, episode // (games * opponents), players)
+    game = games[episode % len(games)]
+    turn = episode // len(games)
+    spec = config.opponents[turn % len(config.opponents)]
+    return game, spec, _seat(config, turn // len(config.opponents), game.num_players)
 
 
 def _players(
     game: Game,
     config: LoopConfig,
+    spec: str,
+    trained: int,
     episode: int,
-    games: int,
     version: int,
     snapshots: _Snapshots,
     step: int,
 ) -> tuple[list[SeatPlayer], list[int]]:
+    """The players of one training game against ``spec`` (``self``: the policy in every
+    seat; else the policy in seat ``trained``)."""
     n = game.num_players
-    _, spec, trained = training_schedule(config, episode, games, n)
     if spec == "self":
         return [PolicySeat(version) for _ in range(n)], []
     past: list[int] = []
