@@ -175,3 +175,33 @@ def test_bad_protocols_are_refused() -> None:
         protocol("spiral", invalid_penalty=1)
     with pytest.raises(InvalidParameterError, match="allowed: plain, spiral, mars"):
         protocol("spiral", prompt_style="chat")
+
+
+def test_a_group_of_games_shares_its_deal_and_the_agents_moves(tok: object) -> None:
+    """With ``group_size`` 4, the four games of a group are dealt alike and the random
+    agent moves alike in them (the scripted policy answers alike, so the games are
+    equal but for their episode numbers); games of different groups are not all alike."""
+
+    seeds: list[int] = []
+
+    class Seeds(Scripted):
+        def generate(self, prompts, *, seed, **kwargs):  # type: ignore[no-untyped-def]
+            seeds.extend(seed)
+            return super().generate(prompts, seed=seed, **kwargs)
+
+    def collected(group_size: int) -> list[dict]:  # type: ignore[type-arg]
+        gen = Seeds(tok, first_legal)
+        collector = Collector(protocol("plain"), {0: gen}, Prompter(tok, "plain"))
+        players = [PolicySeat(0), RandomAgent()]
+        records = collector.play([(KUHN, players)] * 16, seed=3, group_size=group_size)
+        return [{**r.to_dict(), "episode": None} for r in records]
+
+    grouped = collected(4)
+    assert len(set(seeds)) == len(seeds)  # each reply is sampled from its own stream
+    groups = [grouped[k : k + 4] for k in range(0, 16, 4)]
+    assert all(g[0] == other for g in groups for other in g[1:])
+    assert len({str(g[0]) for g in groups}) > 1
+    apart = collected(1)
+    assert apart[:4] != [apart[0]] * 4  # without groups, four games are not all alike
+    with pytest.raises(InvalidParameterError, match="group_size must be at least 1"):
+        Collector(protocol("plain"), {}, Prompter(tok, "plain")).play([], seed=0, group_size=0)

@@ -26,7 +26,9 @@ from redqueen.store.run_store import RunStore
     [
         ({"games": ["kuhn_pokr"]}, "unknown game 'kuhn_pokr'; allowed:"),
         ({"protocol": {"preset": "spiro"}}, "preset 'spiro'; allowed: spiral, mars, plain"),
-        ({"loop.estimator": "gae"}, "estimator 'gae'; allowed: rae, mars, reinforce"),
+        ({"loop.estimator": "gae"}, "estimator 'gae'; allowed: rae, mars, grpo, reinforce"),
+        ({"loop.estimator": "grpo"}, "estimator grpo compares .*: set group_size to 2"),
+        ({"loop.group_size": 3}, "games_per_step (8) must be a multiple of group_size (3)"),
         ({"learner": {"algorithm": "dpo"}}, "dpo"),
         ({"learner": {"learning_rte": 0.1}}, "unknown field"),
         ({"loop.evaluators": ["minimax"]}, "'minimax' cannot play kuhn_poker"),
@@ -176,3 +178,34 @@ def test_every_game_meets_every_opponent_with_the_policy_in_every_seat() -> None
     assert [schedule(one, e, games[:1])[2] for e in range(4)] == [0, 1, 0, 1]
     fixed = LoopConfig(opponents=("self", "past"), seats=(1,))
     assert {schedule(fixed, e, games)[2] for e in range(12)} == {1}
+    # in groups of two episodes, the schedule moves on once per group
+    grouped = LoopConfig(opponents=("self", "past"), group_size=2, games_per_step=16)
+    assert [schedule(grouped, e, games) for e in range(16)] == [c for c in combos for _ in (0, 1)]
+
+
+def test_grpo_groups_hold_one_seat_of_one_group_of_games() -> None:
+    """Traces in episode order (two seats in self-play): episodes 0-3 with group_size 2
+    make groups {0, 1} and {2, 3}, one per seat."""
+    from redqueen.learn.llm.advantages import SeatTrace
+    from redqueen.learn.llm.loop import grpo_groups
+
+    traces = [SeatTrace("g", seat, [1.0]) for _ in range(4) for seat in (0, 1)]
+    episodes = [e for e in range(4) for _ in (0, 1)]
+    assert grpo_groups(traces, episodes, 2) == [[0, 2], [1, 3], [4, 6], [5, 7]]
+    assert grpo_groups(traces, episodes, 1) == [[0], [1], [2], [3], [4], [5], [6], [7]]
+
+
+def test_a_grpo_run_in_groups_trains_and_records() -> None:
+    """Kuhn against random and past versions in groups of two games, with GRPO: a step
+    keeps only the samples of groups whose attempts did not all score alike."""
+    run = parse_recipe(
+        recipe_data(**{
+            "loop.opponents": ["random", "past"], "loop.estimator": "grpo",
+            "loop.group_size": 2, "loop.steps": 2, "loop.eval_every": 0,
+        })
+    )  # fmt: skip
+    result = run.run(None).result
+    kept = [r.metrics["train/kept_samples"] for r in result.steps]
+    samples = [r.metrics["train/samples"] for r in result.steps]
+    assert len(kept) == 2 and all(k < s for k, s in zip(kept, samples, strict=True))
+    assert sum(kept) > 0

@@ -69,7 +69,11 @@ Randomness is explicit: episode ``e`` of a collection seeded ``s`` draws its cha
 outcomes and its agents' moves from ``SeedSequence((s, e))``, and each reply of seat ``p``
 is sampled from its own stream, ``SeedSequence((s, e, p, k))`` for its ``k``-th reply. So a
 game does not depend on which other games share its batches: the same games split
-between several collectors (Ray actors) are the games one collector plays.
+between several collectors (Ray actors) are the games one collector plays. With
+``group_size`` ``g``, episode ``e`` draws its chance outcomes and its agents' moves from
+the stream of episode ``e - e mod g`` instead: the ``g`` games of a group start alike
+(same deal, same opponent moves while the replies agree) and differ by the replies
+sampled, the exchangeable attempts that GRPO compares.
 """
 
 from __future__ import annotations
@@ -425,6 +429,7 @@ class _Game:
         episode: int,
         seed: int,
         protocol: Protocol,
+        group_size: int = 1,
     ) -> None:
         if len(players) != game.num_players:
             raise InvalidParameterError(
@@ -435,7 +440,8 @@ class _Game:
         """This game's own protocol."""
         self.players = list(players)
         self.episode = episode
-        streams = np.random.SeedSequence((seed, episode)).spawn(game.num_players + 1)
+        start = episode - episode % group_size  # a group's games share their streams
+        streams = np.random.SeedSequence((seed, start)).spawn(game.num_players + 1)
         self.chance_rng = np.random.default_rng(streams[0])
         self.seat_rngs = [np.random.default_rng(s) for s in streams[1:]]
         self.state: State = game.new_initial_state()
@@ -555,9 +561,14 @@ class Collector:
         *,
         seed: int,
         first_episode: int = 0,
+        group_size: int = 1,
     ) -> list[EpisodeRecord]:
         """Play each ``(game, players)`` once, all at the same time; episodes are numbered
-        from ``first_episode``. Records come back in the order of ``games``."""
+        from ``first_episode``, and those in one group of ``group_size`` (see the module
+        docstring) share their chance and agents' streams. Records come back in the order
+        of ``games``."""
+        if group_size < 1:
+            raise InvalidParameterError(f"group_size must be at least 1; got {group_size}")
         checked = set()
         for game, players in games:
             if id(game) not in checked:
@@ -570,7 +581,7 @@ class Collector:
                         f"{sorted(self.generators)}"
                     )
         running = [
-            _Game(game, players, first_episode + k, seed, self.protocol)
+            _Game(game, players, first_episode + k, seed, self.protocol, group_size)
             for k, (game, players) in enumerate(games)
         ]
         for g in running:

@@ -3,15 +3,18 @@
 One step:
 
 1. **collect**: ``games_per_step`` games with :class:`~redqueen.learn.llm.collector.Collector`.
-   Episode ``e`` draws its opponent from ``opponents[e % len(opponents)]``: ``"self"``
-   (every seat is the current policy, every seat trained: naive self-play, SPIRAL and
-   MARS), ``"past"`` (the trained seat, ``e % players``, meets a frozen snapshot drawn
-   uniformly from the last ``past_window``: fictitious self-play), or any agent spec
-   (``random``, ``minimax``, ``policy:path=...``).
-2. **advantages**: the estimator (``rae``, ``mars`` or ``reinforce``,
+   Each episode's game, opponent and trained seat come from :func:`training_schedule`;
+   the opponent is ``"self"`` (every seat is the current policy, every seat trained:
+   naive self-play, SPIRAL and MARS), ``"past"`` (the trained seat meets a frozen
+   snapshot drawn uniformly from the last ``past_window``: fictitious self-play), or any
+   agent spec (``random``, ``minimax``, ``policy:path=...``). With ``group_size`` ``g``
+   the episodes come in groups of ``g`` that share game, opponent, seat, deal and the
+   agents' random streams: ``g`` attempts from the same start.
+2. **advantages**: the estimator (``rae``, ``mars``, ``grpo`` or ``reinforce``,
    :mod:`redqueen.learn.llm.advantages`) over the whole batch, episodes in order; RAE's
-   baselines, keyed by (game, seat), carry over from step to step. Samples whose
-   advantage is exactly 0 are dropped with ``filter_zero`` (SPIRAL's ``filter_zero_adv``).
+   baselines, keyed by (game, seat), carry over from step to step; GRPO compares the
+   returns of one seat within each group. Samples whose advantage is exactly 0 are
+   dropped with ``filter_zero`` (SPIRAL's ``filter_zero_adv``).
 3. **update**: one :meth:`~redqueen.learn.llm.learner.Learner.step` on the kept samples;
    it also reports the gap between the sampler's and the learner's logprobs.
 4. **evaluate** every ``eval_every`` steps: ``eval_games`` seat-balanced games against
@@ -47,7 +50,7 @@ from redqueen.agents.core import Agent
 from redqueen.agents.registry import parse_agent
 from redqueen.errors import InvalidParameterError, RedqueenError
 from redqueen.games.core import Game
-from redqueen.learn.llm.advantages import SeatTrace, keep_nonzero, mars, rae, reinforce
+from redqueen.learn.llm.advantages import SeatTrace, grpo, keep_nonzero, mars, rae, reinforce
 from redqueen.learn.llm.collector import (
     Collector,
     EpisodeRecord,
@@ -64,7 +67,7 @@ if TYPE_CHECKING:  # a run is handed its store
     from redqueen.store.run_store import RunStore
 
 ALGORITHM = "llm_self_play"
-ESTIMATORS = ("rae", "mars", "reinforce")
+ESTIMATORS = ("rae", "mars", "grpo", "reinforce")
 OUTCOMES = ("win", "draw", "loss", "invalid")
 STEP_METRICS = (
     "train/legal_rate",
@@ -96,6 +99,12 @@ class LoopConfig:
     A role game trains one role: ``[0]`` is the proposer of ``proposer_solver``."""
     past_window: int = 5
     estimator: str = "rae"
+    group_size: int = 1
+    """Games per group of attempts from the same start (game, opponent, seat, deal and
+    the agents' random streams; the replies are sampled apart). ``grpo`` needs groups
+    of at least 2: a role against a scripted opponent then learns from the difference
+    between its own attempts at one task, not from whether the task drawn was easy
+    (RAE's one baseline per role cannot tell)."""
     alpha: float = 0.95
     gamma: float = 1.0
     filter_zero: bool = True
@@ -120,9 +129,25 @@ class LoopConfig:
             raise InvalidParameterError(
                 f"estimator {self.estimator!r}; allowed: {', '.join(ESTIMATORS)}"
             )
-        for name in ("steps", "games_per_step", "past_window", "snapshot_every", "eval_games"):
+        for name in (
+            "steps",
+            "games_per_step",
+            "past_window",
+            "snapshot_every",
+            "eval_games",
+            "group_size",
+        ):
             if getattr(self, name) < 1:
                 raise InvalidParameterError(f"{name} must be at least 1")
+        if self.games_per_step % self.group_size:
+            raise InvalidParameterError(
+                f"games_per_step ({self.games_per_step}) must be a multiple of group_size "
+                f"({self.group_size})"
+            )
+        if self.estimator == "grpo" and self.group_size < 2:
+            raise InvalidParameterError(
+                "estimator grpo compares attempts from the same start: set group_size to 2 or more"
+            )
         if self.eval_every < 0 or self.checkpoint_every < 1 or self.rollout_actors < 0:
             raise InvalidParameterError(
                 "eval_every and rollout_actors must be 0 or more, checkpoint_every at least 1"
@@ -320,9 +345,8 @@ def train(
         seats = []
         for k in range(config.games_per_step):
             game, spec, trained = training_schedule(config, episodes + k, games)
-            players, past = _players(
-                game, config, spec, trained, episodes + k, version, snapshots, step
-            )
+            start = episodes + k - (episodes + k) % config.group_size  # its group's first
+            players, past = _players(game, config, spec, trained, start, version, snapshots, step)
             for v in past:
                 generators[v] = snapshots.generator(v)
             seats.append((game, players))
@@ -331,17 +355,24 @@ def train(
             weights = {v: snapshots.weights[v] for v in generators if v != version}
             weights[version] = model.state_dict()
             records = remote.play(
-                seats, weights, seed=_seed(config.seed, step, 1), first_episode=episodes
+                seats,
+                weights,
+                seed=_seed(config.seed, step, 1),
+                first_episode=episodes,
+                group_size=config.group_size,
             )
         else:
             collector = Collector(protocol, generators, prompter, stop_ids=[])
             records = collector.play(
-                seats, seed=_seed(config.seed, step, 1), first_episode=episodes
+                seats,
+                seed=_seed(config.seed, step, 1),
+                first_episode=episodes,
+                group_size=config.group_size,
             )
         t1 = time.perf_counter()
         episodes += len(records)
-        samples, traces = _samples_and_traces(records)
-        advantages, baselines = _advantages(traces, baselines, config)
+        samples, traces, episode_of = _samples_and_traces(records)
+        advantages, baselines = _advantages(traces, episode_of, baselines, config)
         kept = _assign(samples, advantages, config.filter_zero)
         decisions = [s for r in records for s in r.samples]
         tokens = sum(len(s.completion_ids) for s in decisions)
@@ -411,9 +442,11 @@ def training_schedule(
     meets every opponent with the policy in every seat equally often. Cycling all three
     with the episode number itself would tie them together whenever their counts share
     a factor: with two opponents and two seats, the policy would take seat 1 in every
-    game against past versions."""
-    game = games[episode % len(games)]
-    turn = episode // len(games)
+    game against past versions. The counter counts groups of ``config.group_size``
+    episodes, so the games of a group share all three."""
+    group = episode // config.group_size
+    game = games[group % len(games)]
+    turn = group // len(games)
     spec = config.opponents[turn % len(config.opponents)]
     return game, spec, _seat(config, turn // len(config.opponents), game.num_players)
 
@@ -457,10 +490,12 @@ def _seat(config: LoopConfig, episode: int, players: int) -> int:
 
 def _samples_and_traces(
     records: Sequence[EpisodeRecord],
-) -> tuple[list[list[TurnSample]], list[SeatTrace]]:
-    """Per trace (one trained seat of one game, in episode order), its samples in turn order."""
+) -> tuple[list[list[TurnSample]], list[SeatTrace], list[int]]:
+    """Per trace (one trained seat of one game, in episode order), its samples in turn
+    order, and the trace's episode."""
     samples: list[list[TurnSample]] = []
     traces: list[SeatTrace] = []
+    episodes: list[int] = []
     for record in records:
         for trace in record.traces:
             seat_samples = sorted(
@@ -473,11 +508,24 @@ def _samples_and_traces(
                 )
             samples.append(seat_samples)
             traces.append(trace)
-    return samples, traces
+            episodes.append(record.episode)
+    return samples, traces, episodes
+
+
+def grpo_groups(
+    traces: Sequence[SeatTrace], episodes: Sequence[int], group_size: int
+) -> list[list[int]]:
+    """The trace indices of each GRPO group: one seat's traces in the games of one group
+    of ``group_size`` episodes (episode ``e`` is in group ``e // group_size``)."""
+    groups: dict[tuple[int, int | str], list[int]] = {}
+    for i, (trace, episode) in enumerate(zip(traces, episodes, strict=True)):
+        groups.setdefault((episode // group_size, trace.role), []).append(i)
+    return list(groups.values())
 
 
 def _advantages(
     traces: Sequence[SeatTrace],
+    episodes: Sequence[int],
     baselines: dict[tuple[str, int | str], float],
     config: LoopConfig,
 ) -> tuple[list[np.ndarray], dict[tuple[str, int | str], float]]:
@@ -487,6 +535,8 @@ def _advantages(
         return rae(traces, baselines, alpha=config.alpha, gamma=config.gamma)
     if config.estimator == "mars":
         return mars(traces, gamma=config.gamma), baselines
+    if config.estimator == "grpo":
+        return grpo(traces, grpo_groups(traces, episodes, config.group_size)), baselines
     return reinforce(traces, gamma=config.gamma), baselines
 
 

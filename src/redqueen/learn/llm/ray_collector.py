@@ -43,6 +43,7 @@ class _Actor:
         games: Sequence[tuple[Game, Sequence[SeatPlayer]]],
         seed: int,
         first_episode: int,
+        group_size: int = 1,
     ) -> list[EpisodeRecord]:
         import ray
 
@@ -60,7 +61,7 @@ class _Actor:
         collector = Collector(
             self.protocol, generators, Prompter(self.tokenizer, self.protocol.prompt_style)
         )
-        return collector.play(games, seed=seed, first_episode=first_episode)
+        return collector.play(games, seed=seed, first_episode=first_episode, group_size=group_size)
 
 
 class RayCollector:
@@ -81,6 +82,7 @@ class RayCollector:
         *,
         seed: int,
         first_episode: int = 0,
+        group_size: int = 1,
     ) -> list[EpisodeRecord]:
         """Play ``games`` as :meth:`Collector.play` does; ``weights`` maps each policy
         version the games name to its model weights (a ``state_dict``)."""
@@ -96,7 +98,11 @@ class RayCollector:
                 versions = {p.version for _, ps in part for p in ps if isinstance(p, PolicySeat)}
                 calls.append(
                     actor.play.remote(
-                        {v: refs[v] for v in versions}, part, seed, first_episode + k * share
+                        {v: refs[v] for v in versions},
+                        part,
+                        seed,
+                        first_episode + k * share,
+                        group_size,
                     )
                 )
         return [record for chunk in self.ray.get(calls) for record in chunk]
