@@ -234,6 +234,21 @@ def test_llm_self_play_report_rates_start_at_zero(tmp_path: Path) -> None:
     assert sum(1 for line in train.iter(f"{SVG}line") if line.get("class") == "zero") == 1
 
 
+def test_llm_self_play_report_draws_a_critics_accuracies(tmp_path: Path) -> None:
+    """The exact critic accuracies a critic_game run logs get a chart of their own, on a
+    probability axis, with their last values."""
+    metrics = {
+        "eval/critic/correct_steps": [(25.0, 0.34), (300.0, 0.999)],
+        "eval/critic/erroneous_steps": [(25.0, 0.66), (300.0, 0.932)],
+        "eval/critic/harmonic_mean": [(25.0, 0.45), (300.0, 0.964)],
+    }
+    page = write_llm_self_play_report(tmp_path, {"name": "c"}, metrics).read_text()
+    assert "accuracy against a random sneaky generator (SPC; exact" in page
+    (chart,) = _svgs(page)
+    assert _texts(chart)[:6] == ["0", "0.2", "0.4", "0.6", "0.8", "1.0"]
+    assert "erroneous_steps" in page and "0.932" in page
+
+
 # ---- the LLM reports' tables at 1280 pixels --------------------------------------------------
 
 OPPONENTS = {

@@ -18,11 +18,14 @@ no valid judgement.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
-from redqueen.games.roles.critic import CriticRecord
+from redqueen.errors import RedqueenError
+from redqueen.games.core import CHANCE, State
+from redqueen.games.roles.critic import CRITIC, NO_ERROR, CriticGame, CriticRecord, decode_move
 from redqueen.measure.statistics import rate_with_interval
 
 
@@ -91,3 +94,52 @@ def critic_metrics(records: Iterable[CriticRecord]) -> CriticMetrics:
         valid=rate_with_interval(valid, total),
         by_error={kind: rate_with_interval(c, n) for kind, (c, n) in sorted(by_type.items())},
     )
+
+
+class StatePolicy(Protocol):
+    """Anything that gives a seat's move probabilities at a state (a ``TabularPolicy``)."""
+
+    def action_probabilities(self, state: State, player: int | None = None) -> Mapping[int, float]:
+        """``{action: probability}`` of ``player`` at ``state``."""
+        ...
+
+
+def policy_critic_accuracies(game: CriticGame, policy: StatePolicy) -> dict[str, float]:
+    """SPC's four numbers for a critic *policy*, exactly, against the random sneaky
+    generator (``spc_random_generator``): every problem equally likely, every step shown
+    as written equally likely among those, every erroneous move equally likely among
+    those. ``correct_steps`` is the mean probability of the right verdict on a step shown
+    as written, ``erroneous_steps`` on an erroneous step (over problems first, then
+    over the moves of a problem), ``mean`` and ``harmonic_mean`` combine them. No
+    sampling: the policy's probabilities are read at every critic state. A kind of step
+    the game never shows (no step as written without ``honest_moves``) gives NaN."""
+    root = game.new_initial_state()
+    if root.current_player() != CHANCE:
+        raise RedqueenError("a critic game starts with the draw of its problem")
+    by_kind: dict[bool, list[float]] = {False: [], True: []}  # erroneous -> per problem
+    for problem, _ in root.chance_outcomes():
+        drawn = root.clone()
+        drawn.apply_action(problem)
+        right: dict[bool, list[float]] = {False: [], True: []}
+        for move in drawn.legal_actions():
+            shown = drawn.clone()
+            shown.apply_action(move)
+            p_right = 0.0
+            for verdict, p in policy.action_probabilities(shown, CRITIC).items():
+                judged = shown.clone()
+                judged.apply_action(verdict)
+                p_right += p * float(judged.critic_right())
+            right[decode_move(move)[1] != NO_ERROR].append(p_right)
+        for kind, values in right.items():
+            if values:
+                by_kind[kind].append(sum(values) / len(values))
+    correct, erroneous = (
+        sum(by_kind[kind]) / len(by_kind[kind]) if by_kind[kind] else math.nan
+        for kind in (False, True)
+    )
+    return {
+        "correct_steps": correct,
+        "erroneous_steps": erroneous,
+        "mean": (correct + erroneous) / 2,
+        "harmonic_mean": harmonic_mean(correct, erroneous),
+    }

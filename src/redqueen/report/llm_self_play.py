@@ -2,7 +2,8 @@
 
 It is rendered from the run's metrics as the experiment hands them over (``{name: [(step,
 value), ...]}``): the legal-move rate, the exact exploitability of the induced policy
-(current and mixture of snapshots), the rates against each evaluator with their 95%
+(current and mixture of snapshots), a critic's exact accuracies in SPC's critic game
+(``eval/critic/...``), the rates against each evaluator with their 95%
 Wilson intervals as bands, the loss, entropy and the sampler/learner logprob gap, RAE's
 baselines, and the speed (tokens/s, games/s, seconds per phase); then the Elo table of
 the checkpoints when the experiment measured one.
@@ -87,6 +88,19 @@ def write_llm_self_play_report(
             (
                 "Exploitability of the induced policy (exact best response)",
                 curve_section(named, y_label="exploitability", include_zero=True),
+            )
+        )
+    critic = {
+        name.removeprefix("eval/").replace("critic/", ""): list(points)
+        for name, points in metrics.items()
+        if name.startswith("eval/") and "/critic/" in f"/{name}" and points
+    }
+    if critic:
+        sections.append(
+            (
+                "Critic's accuracy against a random sneaky generator (SPC; exact, from the "
+                "induced policy)",
+                curve_section(critic, y_label="accuracy", probability=True),
             )
         )
     rates = _pick(metrics, "eval/", "_rate")

@@ -22,9 +22,11 @@ One step:
    mean reward of the policy's seat, which is what counts in general-sum role games), and for
    games small enough to compile the exact exploitability of the induced policy
    (:mod:`redqueen.learn.llm.policy`), of the current policy and of the mixture of the
-   snapshots. Held-out games (``held_out``: evaluated, never trained on, as MARS does
-   with connect four, Leduc and Simple Hanabi) are evaluated the same way. With more
-   than one game the metric names carry the game's label (:func:`game_labels`).
+   snapshots, with the game's own exact measures of it (:mod:`redqueen.measure.induced`:
+   SPC's critic accuracies in ``critic_game``). Held-out games (``held_out``: evaluated,
+   never trained on, as MARS does with connect four, Leduc and Simple Hanabi) are
+   evaluated the same way. With more than one game the metric names carry the game's
+   label (:func:`game_labels`).
 
 With a :class:`~redqueen.store.run_store.RunStore` every step logs its metrics (names in
 :data:`STEP_METRICS` and the ``eval/``, ``baseline/`` and ``exploitability`` families) and
@@ -61,6 +63,7 @@ from redqueen.learn.llm.collector import (
 )
 from redqueen.learn.llm.records import TurnSample
 from redqueen.learn.self_play import MetricLog
+from redqueen.measure.induced import policy_measures
 from redqueen.measure.statistics import rate_with_interval
 
 if TYPE_CHECKING:  # a run is handed its store
@@ -607,6 +610,8 @@ def evaluate(
             policy = induced_policy(model, prompter, game)
             name = f"exploitability/{label}" if len(games) > 1 else "exploitability"
             out[name] = policy_exploitability(game, policy)
+            for measure, value in policy_measures(game, policy).items():
+                out[f"{prefix}/{measure}"] = value
             if snapshots is not None and len(snapshots.weights) > 1:
                 policies = [
                     snapshots.induced_policy(version, prompter, game, label)
