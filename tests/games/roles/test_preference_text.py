@@ -416,33 +416,49 @@ def test_an_unreadable_llm_verdict_pays_half_each() -> None:
 
 
 def test_the_recipe_against_the_scripted_server_with_rule_and_llm_judges(tmp_path: Path) -> None:
-    assert load_recipe(ROOT / "recipes" / "preference_text_llm.yaml").name == "preference_text_llm"
+    """The shipped recipe (role_games) with the scripted server writing, then judging as
+    well: the model's mean P against each writer, by hand."""
+    recipe = load_recipe(ROOT / "recipes" / "preference_text_llm.yaml")
+    assert recipe.name == "preference_text_llm" and recipe.kind == "role_games"
     data = yaml.safe_load((ROOT / "recipes" / "preference_text_llm.yaml").read_text())
-    data["matches_per_seat"] = 1
+    data["matches"] = 2
     rows = {}
     with ScriptedServer("first", judge="preference_cycle") as server:
         data["llm"].update(base_url=server.url, api_key_env=None)
         for name in ("rule", "llm"):
             if name == "llm":
-                data["games"][0]["params"]["judge"] = llm_judge(server)
+                data["games"][0]["llm_judge"] = True
+                del data["games"][0]["params"]["judge"]
             outcome = parse_recipe(data).run(tmp_path / name)
             rows[name] = {
-                r["opponent"].split("=")[1]: (
-                    r["win"]["count"],
-                    r["draw"]["count"],
-                    r["loss"]["count"],
+                r["lineup"].split("=")[1]: (
+                    r["metrics"]["preference"][0]["mean"],
+                    r["metrics"]["judges"],
+                    r["metrics"]["seat0_wins"]["count"],
+                    r["metrics"]["seat0_draws"]["count"],
+                    r["metrics"]["seat0_losses"]["count"],
                 )
                 for r in outcome.to_dict()["groups"]
             }
-    # SCRIPTED_REPLY (s 0, medium) against each style, in each seat, by hand: with the
-    # words every writer scores 3 more; without them, short beats medium, medium ties,
-    # medium beats long
-    expected = {
-        "short with the words": (0, 0, 2),
-        "medium with the words": (0, 0, 2),
-        "long with the words": (0, 0, 2),
-        "short without the words": (0, 0, 2),
-        "medium without the words": (0, 2, 0),
-        "long without the words": (2, 0, 0),
+
+    # the scripted reply is medium and uses none of the brief's words (score 0); a writer
+    # with the words scores 3; the cycle is worth 2: P = sigmoid(0 - s + 2 C)
+    def sig(x: float) -> float:
+        return 1 / (1 + math.exp(-x))
+
+    by_hand = {
+        "short with the words": sig(-3 - 2),
+        "medium with the words": sig(-3),
+        "long with the words": sig(-3 + 2),
+        "short without the words": sig(-2),
+        "medium without the words": 0.5,
+        "long without the words": sig(2),
     }
-    assert rows["rule"] == rows["llm"] == expected
+    for name, judge in (("rule", "preference_cycle"), ("llm", f"llm:{data['llm']['model']}")):
+        assert set(rows[name]) == set(by_hand), name
+        for writer, p in by_hand.items():
+            mean, judges, wins, draws, losses = rows[name][writer]
+            assert mean == pytest.approx(p, abs=1e-12), (name, writer)
+            assert judges == [judge]
+            counts = (2, 0, 0) if p > 0.5 else (0, 2, 0) if p == 0.5 else (0, 0, 2)
+            assert (wins, draws, losses) == counts
