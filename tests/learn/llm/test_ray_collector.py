@@ -41,7 +41,10 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> tuple[object, object]:
     return load_model(build_tiny_model(path, prompt_vocabulary([KUHN], "plain"), seed=2))
 
 
-def test_ray_rollouts_are_the_inline_games(tiny: tuple) -> None:
+@pytest.mark.parametrize("group_size", [1, 4])
+def test_ray_rollouts_are_the_inline_games(tiny: tuple, group_size: int) -> None:
+    """Also in groups of 4 episodes (44-47 are split between the two actors: a group's
+    shared streams follow the episode number, not the actor)."""
     model, tok = tiny
     frozen = {k: v.clone() + 0.01 for k, v in model.state_dict().items()}
     past = type(model)(model.config)
@@ -58,9 +61,13 @@ def test_ray_rollouts_are_the_inline_games(tiny: tuple) -> None:
         protocol("plain"),
         {1: TransformersGenerator(model, tok), 0: TransformersGenerator(past, tok)},
         Prompter(tok, "plain"),
-    ).play(games, seed=11, first_episode=40)
+    ).play(games, seed=11, first_episode=40, group_size=group_size)
     remote = RayCollector(model, tok, protocol("plain"), actors=2).play(
-        games, {1: model.state_dict(), 0: frozen}, seed=11, first_episode=40
+        games,
+        {1: model.state_dict(), 0: frozen},
+        seed=11,
+        first_episode=40,
+        group_size=group_size,
     )
     assert [r.to_dict() for r in remote] == [r.to_dict() for r in inline]
     for a, b in zip(remote, inline, strict=True):
