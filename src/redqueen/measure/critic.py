@@ -106,18 +106,20 @@ class StatePolicy(Protocol):
 
 def policy_critic_accuracies(game: CriticGame, policy: StatePolicy) -> dict[str, float]:
     """SPC's four numbers for a critic *policy*, exactly, against the random sneaky
-    generator (``spc_random_generator``): every problem equally likely, every step shown
-    as written equally likely among those, every erroneous move equally likely among
-    those. ``correct_steps`` is the mean probability of the right verdict on a step shown
-    as written, ``erroneous_steps`` on an erroneous step (over problems first, then
-    over the moves of a problem), ``mean`` and ``harmonic_mean`` combine them. No
-    sampling: the policy's probabilities are read at every critic state. A kind of step
-    the game never shows (no step as written without ``honest_moves``) gives NaN."""
+    generator (``spc_random_generator`` with ``honest`` 1/2): a problem drawn by the
+    game's chance node, then a step shown as written or an erroneous move with
+    probability 1/2 each (all of one kind where the problem offers no move of the
+    other), uniformly among the moves of that kind. ``correct_steps`` is the probability
+    of the right verdict given a step shown as written, ``erroneous_steps`` given an
+    erroneous step; ``mean`` and ``harmonic_mean`` combine them. No sampling: the
+    policy's probabilities are read at every critic state. A kind of step the game never
+    shows (no step as written without ``honest_moves``) gives NaN."""
     root = game.new_initial_state()
     if root.current_player() != CHANCE:
         raise RedqueenError("a critic game starts with the draw of its problem")
-    by_kind: dict[bool, list[float]] = {False: [], True: []}  # erroneous -> per problem
-    for problem, _ in root.chance_outcomes():
+    mass = {False: 0.0, True: 0.0}  # by erroneous: the chance of showing that kind
+    right_mass = {False: 0.0, True: 0.0}  # ... and of a right verdict on it
+    for problem, chance in root.chance_outcomes():
         drawn = root.clone()
         drawn.apply_action(problem)
         right: dict[bool, list[float]] = {False: [], True: []}
@@ -130,12 +132,13 @@ def policy_critic_accuracies(game: CriticGame, policy: StatePolicy) -> dict[str,
                 judged.apply_action(verdict)
                 p_right += p * float(judged.critic_right())
             right[decode_move(move)[1] != NO_ERROR].append(p_right)
-        for kind, values in right.items():
-            if values:
-                by_kind[kind].append(sum(values) / len(values))
+        kinds = [kind for kind, values in right.items() if values]
+        for kind in kinds:
+            weight = chance / len(kinds)
+            mass[kind] += weight
+            right_mass[kind] += weight * sum(right[kind]) / len(right[kind])
     correct, erroneous = (
-        sum(by_kind[kind]) / len(by_kind[kind]) if by_kind[kind] else math.nan
-        for kind in (False, True)
+        right_mass[kind] / mass[kind] if mass[kind] else math.nan for kind in (False, True)
     )
     return {
         "correct_steps": correct,
