@@ -13,8 +13,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from redqueen.store.run_store import RunStore
 
 
@@ -30,18 +28,12 @@ def test_ctrl_c_says_what_is_stored_and_how_to_resume(tmp_path: Path) -> None:
         text=True,
         start_new_session=True,
     )
-    # generous limits: beside a training test on the other worker, a fresh clone's first
-    # run (bytecode and numba caches cold) once took more than 60 s to stop
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 60
         while not _stored(out) and time.monotonic() < deadline:
             time.sleep(0.2)
-        before = _stored(out)
         os.killpg(run.pid, signal.SIGINT)
-        try:
-            stdout, stderr = run.communicate(timeout=120)
-        except subprocess.TimeoutExpired:
-            pytest.fail(f"no exit 120 s after Ctrl-C ({before} matches stored before it)")
+        stdout, stderr = run.communicate(timeout=60)
     finally:
         if run.poll() is None:
             run.kill()
