@@ -93,7 +93,7 @@ def write_llm_self_play_report(
     critic = {
         name.removeprefix("eval/").replace("critic/", ""): list(points)
         for name, points in metrics.items()
-        if name.startswith("eval/") and "/critic/" in f"/{name}" and points
+        if name.startswith("eval/") and "/critic/" in name and points
     }
     if critic:
         sections.append(
