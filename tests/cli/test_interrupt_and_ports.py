@@ -13,25 +13,40 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from redqueen.store.run_store import RunStore
+
+_AS_FOREGROUND_JOB = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('redqueen.cli', run_name='__main__', alter_sys=True)"
+)
 
 
 def test_ctrl_c_says_what_is_stored_and_how_to_resume(tmp_path: Path) -> None:
     out = tmp_path / "run"
     args = ["tournament", "--game", "connect_four", "--agents", "random,first",
             "--games", "200000", "--out", str(out)]  # fmt: skip
-    # its own process group, as a terminal's foreground job: Ctrl-C reaches all of it
+    # its own process group, as a terminal's foreground job: Ctrl-C reaches all of it.
+    # A job started in the background by a shell without job control (a CI runner's `&`)
+    # inherits SIGINT ignored, and Python keeps it ignored, as it should; a terminal's
+    # foreground job has it at its default, so the child restores that first.
     run = subprocess.Popen(
-        [sys.executable, "-m", "redqueen.cli", *args],
+        [sys.executable, "-c", _AS_FOREGROUND_JOB, *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,
     )
     try:
-        deadline = time.monotonic() + 60
+        # Ctrl-C only once a match is stored (the run then has its handler in place);
+        # a cold first start beside a training test can take a minute to get there
+        deadline = time.monotonic() + 240
         while not _stored(out) and time.monotonic() < deadline:
+            if run.poll() is not None:
+                pytest.fail(f"the run ended (exit {run.returncode}) before Ctrl-C was sent")
             time.sleep(0.2)
+        assert _stored(out) > 0, "no match stored 240 s after the start"
         os.killpg(run.pid, signal.SIGINT)
         stdout, stderr = run.communicate(timeout=60)
     finally:
