@@ -168,6 +168,30 @@ class Game(ABC):
         """A short name for a seat, as the text views use it."""
         return f"player {player}"
 
+    # ---- what a trainer asks of a finished play (most games: nothing) --------------
+
+    def memory(self, state: State) -> Any:
+        """What the finished play ``state`` leaves for the plays after it, or None.
+
+        A game is a pure function of its parameters; a few training protocols carry
+        something from one batch of plays to the next (PasoDoble's window of recent
+        questions). A trainer collects these from a batch, in play order, and gives them
+        to :meth:`remember`."""
+        return None
+
+    def remember(self, memories: Sequence[Any]) -> Game:
+        """The game the next batch plays after a batch whose plays left ``memories``
+        (from :meth:`memory`, None where a play left nothing). Its parameters say all it
+        remembers, so ``make(game.id, **game.params)`` rebuilds it. Most games remember
+        nothing and return themselves."""
+        return self
+
+    def trains_seat(self, state: State, player: int) -> bool:
+        """Whether a trainer learns from ``player``'s moves in the finished play ``state``:
+        True, except where the protocol the game follows keeps a seat's samples out (a
+        PasoDoble solver trains only on questions it solves sometimes, not always)."""
+        return True
+
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self._spec.params.items())
         return f"<Game {self._spec.id}({args})>"

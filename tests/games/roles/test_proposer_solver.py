@@ -358,6 +358,69 @@ def test_question_history_sets_the_diversity() -> None:
     assert other.outcome().diversity == 1.0
 
 
+def _asked(game: ProposerSolverGame, task: str, answer: str, right: int) -> TextProposerSolverState:
+    """A written task with ``right`` of the six replies right."""
+    replies = [f"\\boxed{{{answer}}}"] * right + ["\\boxed{999}"] * (6 - right)
+    return play_text(game, [f"task: {task}\nanswer: {answer}", *replies])
+
+
+def test_a_trainer_keeps_pasodobles_window_of_written_questions() -> None:
+    """After a batch with a question passed more than 0.2 of the time, every question of
+    the batch joins the history (PasoDoble's DiversityRewardManager adds its buffer once
+    the batch is scored); a batch with none leaves it as it was."""
+    game = make(proposer_moves="text", attempts=6)
+    solved = _asked(game, "2 + 3", "5", right=3)
+    hard = _asked(game, "7 * 8 - 1", "55", right=1)
+    trivial = _asked(game, "x = 5", "5", right=6)  # anti-hack: p counts as 0
+    unreadable = play_text(game, ["hello"])
+    assert game.memory(solved) == ("2 + 3", pytest.approx(0.5, abs=EPS))
+    assert game.memory(hard) == ("7 * 8 - 1", pytest.approx(1 / 6, abs=EPS))
+    assert game.memory(trivial) == ("x = 5", 0.0)
+    assert game.memory(unreadable) is None
+    assert game.remember([game.memory(hard), game.memory(trivial), None]) is game
+    after = game.remember([game.memory(s) for s in (hard, solved, trivial, unreadable)])
+    assert after.question_history == ("7 * 8 - 1", "2 + 3", "x = 5")
+    assert after.params == {**game.params, "question_history": ["7 * 8 - 1", "2 + 3", "x = 5"]}
+    assert (
+        redqueen.make("proposer_solver", **after.params).question_history == after.question_history
+    )
+    # the next batch's questions are measured against it: the same task is now similar
+    again = _asked(after, "2 + 3", "5", right=3)
+    assert again.outcome().diversity == pytest.approx(2 / 3, abs=EPS)
+    # the window keeps PasoDoble's last 100
+    full = make(proposer_moves="text", question_history=[f"{i} + 1" for i in range(100)])
+    moved = full.remember([("1 + 2", 0.5)])
+    assert len(moved.question_history) == 100
+    assert moved.question_history[0] == "1 + 1" and moved.question_history[-1] == "1 + 2"
+
+
+def test_no_window_without_written_questions_or_for_other_presets() -> None:
+    menu = make()
+    state = play_menu(menu, "linear", 2, 3, [T, T, F, F, F, F])
+    assert menu.memory(state) is None  # chance drew the task: the proposer wrote nothing
+    for preset in ("mae", "ssp"):
+        game = make(proposer_moves="text", preset=preset, attempts=6)
+        assert game.memory(_asked(game, "2 + 3", "5", right=3)) is None
+
+
+@pytest.mark.parametrize(("right", "trains"), [(0, F), (1, F), (2, T), (5, T), (6, F)])
+def test_a_pasodoble_solver_trains_only_inside_the_band(right: int, trains: bool) -> None:
+    """PasoDoble trains its solver on questions with 0.2 < p < 1 only; the proposer and
+    the other presets' solvers always train."""
+    game = make(proposer_moves="text", attempts=6)
+    state = _asked(game, "7 * 8 - 1", "55", right=right)
+    assert game.trains_seat(state, 1) is trains
+    assert game.trains_seat(state, 0) is True
+    for preset in ("mae", "ssp"):
+        other = make(proposer_moves="text", preset=preset, attempts=6)
+        assert other.trains_seat(_asked(other, "7 * 8 - 1", "55", right=right), 1) is True
+    menu = make(attempts=6)
+    assert (
+        menu.trains_seat(play_menu(menu, "linear", 2, 3, [T] * right + [F] * (6 - right)), 1)
+        is trains
+    )
+
+
 def test_the_instance_pool() -> None:
     game, twin, other = make(), make(), make(seed=1)
     differ = 0

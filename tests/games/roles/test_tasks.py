@@ -22,6 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import redqueen
 from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
 from redqueen.games.roles import tasks
 from redqueen.games.roles.tasks import (
@@ -541,11 +542,19 @@ def test_the_no_code_guard_itself_catches_eval() -> None:
 
 
 def test_role_modules_never_call_code_execution() -> None:
-    """The interpreters are written by hand: no eval, exec, compile, __import__, and no
-    subprocess or os module."""
+    """The interpreters, the role games, their judges and their scripted players are
+    written by hand: no eval, exec, compile, __import__, and no subprocess or os module,
+    in any module of the role games or of their agents (every one is checked, so a new
+    module is checked too), nor in the LLM judge."""
     banned_calls = {"eval", "exec", "compile", "__import__"}
-    for name in ("tasks.py", "knowledge_graph.py", "proposer_solver.py"):
-        tree = ast.parse((ROLES / name).read_text())
+    agents = Path(redqueen.__file__).parent / "agents"
+    paths = [*sorted(ROLES.glob("*.py")), *sorted((agents / "roles").glob("*.py"))]
+    paths.append(agents / "llm" / "judge.py")
+    names = {p.name for p in paths}
+    assert {"critic.py", "red_team.py", "preference.py", "judges.py", "tasks.py"} <= names
+    for path in paths:
+        name = str(path)
+        tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
                 assert node.func.id not in banned_calls, (name, node.func.id)

@@ -205,3 +205,33 @@ def test_a_group_of_games_shares_its_deal_and_the_agents_moves(tok: object) -> N
     assert apart[:4] != [apart[0]] * 4  # without groups, four games are not all alike
     with pytest.raises(InvalidParameterError, match="group_size must be at least 1"):
         Collector(protocol("plain"), {}, Prompter(tok, "plain")).play([], seed=0, group_size=0)
+
+
+def menu_or_first(text: str) -> str:
+    """The proposer's first menu item (three words), else the first legal move."""
+    return (
+        " ".join(text.split("Legal moves:")[1].split()[:3])
+        if "difficulty" in text
+        else first_legal(text)
+    )
+
+
+@pytest.mark.parametrize(("preset", "trained"), [("pasodoble", [0]), ("mae", [0, 1])])
+def test_a_seat_the_game_keeps_untrained_is_counted_but_not_traced(
+    preset: str, trained: list[int]
+) -> None:
+    """PasoDoble trains its solver only on questions with 0.2 < p < 1. A solver that
+    answers alike at every attempt has p = 0 or 1, so under ``pasodoble`` its samples are
+    counted (legal-move rate) but give no trace to train on; under ``mae`` they do."""
+    game = redqueen.make(
+        "proposer_solver", families=["arithmetic"], difficulties=2, preset=preset, attempts=6
+    )
+    words = word_tokenizer(prompt_vocabulary([game], "plain"))
+    collector = Collector(
+        protocol("plain"), {0: Scripted(words, menu_or_first)}, Prompter(words, "plain")
+    )
+    records = collector.play([(game, [PolicySeat(0), PolicySeat(0)])] * 8, seed=3)
+    for r in records:
+        assert r.invalid_by is None and not r.truncated
+        assert {s.seat for s in r.samples} == {0, 1} and len(r.samples) == 7
+        assert [t.role for t in r.traces] == trained

@@ -4,11 +4,13 @@ SIGKILL resumes to exactly the run that was never interrupted."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,8 @@ from kuhn_tiny_recipe import RECIPE, ROOT, SMALL, recipe_data
 
 import redqueen
 from redqueen.experiments import RecipeError, parse_recipe
+from redqueen.games import registry
+from redqueen.games.kuhn_poker import KuhnPokerGame
 from redqueen.store.run_store import RunStore
 
 
@@ -209,3 +213,65 @@ def test_a_grpo_run_in_groups_trains_and_records() -> None:
     samples = [r.metrics["train/samples"] for r in result.steps]
     assert len(kept) == 2 and all(k < s for k, s in zip(kept, samples, strict=True))
     assert sum(kept) > 0
+
+
+class RememberingKuhn(KuhnPokerGame):
+    """Kuhn poker that counts the plays and the batches it was told of
+    (:meth:`~redqueen.games.core.Game.remember`): a game with memory across batches."""
+
+    def __init__(self, *, plays: int = 0, batches: int = 0, players: int = 2) -> None:
+        super().__init__(players=players)
+        self.plays, self.batches = plays, batches
+        params = {**self.spec.params, "plays": plays, "batches": batches}
+        self._spec = dataclasses.replace(self.spec, id="remembering_kuhn", params=params)
+
+    def memory(self, state: Any) -> int:
+        return 1
+
+    def remember(self, memories: Sequence[Any]) -> RememberingKuhn:
+        assert set(memories) <= {1, None}  # None: stopped by an invalid reply
+        return RememberingKuhn(plays=self.plays + len(memories), batches=self.batches + 1)
+
+
+@pytest.fixture
+def remembering_kuhn() -> Iterator[str]:
+    registry.register("remembering_kuhn", RememberingKuhn, "Kuhn poker that counts its plays")
+    try:
+        yield "remembering_kuhn"
+    finally:
+        del registry._REGISTRY["remembering_kuhn"]
+
+
+def test_a_game_with_memory_is_rebuilt_every_step_and_restored_on_resume(
+    tmp_path: Path, remembering_kuhn: str
+) -> None:
+    """The loop hands each step's memories to the game and plays the next step with the
+    game it returns; the checkpoint keeps that game's parameters, so a resumed run goes
+    on counting where it stopped (without them it would start again from 0)."""
+    from redqueen.learn.llm.learner import Learner
+    from redqueen.learn.llm.loop import train
+
+    recipe = parse_recipe(recipe_data(**{"games": [remembering_kuhn], "loop.eval_every": 0}))
+    protocol, learner_config, loop = recipe.configs()
+    for steps in (2, 4):
+        model, tokenizer = recipe.load(tmp_path)
+        config = dataclasses.replace(loop, steps=steps)
+        with RunStore(tmp_path / "run") as store:
+            train(
+                model,
+                tokenizer,
+                [RememberingKuhn()],
+                protocol,
+                Learner(model, learner_config),
+                config,
+                store,
+            )
+            (params,) = store.get_meta("llm_self_play")["games"]
+        assert params == {"players": 2, "plays": steps * loop.games_per_step, "batches": steps}
+
+
+def test_a_game_without_memory_is_not_saved_in_the_checkpoint(tmp_path: Path) -> None:
+    recipe = parse_recipe(recipe_data(**{"loop.steps": 1, "loop.eval_every": 0, "elo_games": 0}))
+    recipe.run(tmp_path / "run")
+    with RunStore(tmp_path / "run") as store:
+        assert store.get_meta("llm_self_play")["games"] == [None]

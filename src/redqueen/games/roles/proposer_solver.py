@@ -47,11 +47,17 @@ is the solver's pass rate: the share of its attempts that equal the claim.
   inside the question", which with short numeric answers fires by coincidence (3 is
   inside ``[3, 1, 2] | sort | take 2 | sum``). Tokens are the task's numbers, words and
   signs, not a tokenizer's ids. The history is the parameter ``question_history`` (the
-  game is a pure function of its parameters, so replays agree); a training loop keeps a
-  :class:`QuestionHistory`, as PasoDoble's ``DiversityRewardManager`` does, and rebuilds
-  the game with it. PasoDoble trains the solver only on questions with ``0.2 < p < 1``
-  (:attr:`Outcome.solver_trainable`) and normalises rewards within a group of six
-  proposals; both are left to the training loop.
+  game is a pure function of its parameters, so replays agree). The LLM self-play loop
+  keeps it as PasoDoble's ``DiversityRewardManager`` does: after each step it rebuilds
+  the game with that step's written questions added (:meth:`ProposerSolverGame.remember`;
+  all of them when one has ``p > 0.2``, none otherwise; PasoDoble adds a group of six
+  proposals at a time, the loop a step's batch), and a resumed run restores it. With menu
+  moves the proposer writes no question (chance draws the task), so the game keeps no
+  history and ``d`` stays 1. PasoDoble trains the solver only on questions with
+  ``0.2 < p < 1`` (:attr:`Outcome.solver_trainable`); the loop keeps the solver's other
+  samples out (:meth:`ProposerSolverGame.trains_seat`). PasoDoble's normalisation of
+  rewards within a group of six proposals is the loop's estimator's business (``grpo``
+  with ``group_size``, or per-role baselines).
 - ``mae`` (Multi-Agent Evolve, arXiv 2510.23595), with MAE's LLM judge replaced by the
   exact rule judge of ``roles.md``: a question's quality ``q`` is 1 if it is well formed
   and solvable with a true claim (judge score 10), else 0 (score 1), normalised
@@ -531,6 +537,39 @@ class ProposerSolverGame(Game):
     def diversity(self, question: str) -> float:
         """PasoDoble's diversity of ``question`` against ``question_history``."""
         return _diversity(question_tokens(question), self._history_tokens)
+
+    # ---- what a trainer carries between batches (see the module docstring) -----------
+
+    def memory(self, state: State) -> tuple[str, float] | None:
+        """A written PasoDoble question and its pass rate after the anti-hack check:
+        ``(task, p)``, or None (other presets, menu moves, a proposal with no task)."""
+        if self.preset != "pasodoble" or self.proposer_moves != "text":
+            return None
+        outcome = state.outcome()  # type: ignore[attr-defined]
+        if not outcome.task.strip():
+            return None
+        passed = outcome.status == VALID and outcome.filtered is None
+        return outcome.task, (outcome.pass_rate if passed else 0.0)
+
+    def remember(self, memories: Sequence[object]) -> ProposerSolverGame:
+        """This game with the batch's questions added to ``question_history``, as
+        PasoDoble's ``DiversityRewardManager`` adds a batch's questions once the batch is
+        scored (all of them, when one has ``p > 0.2``; none otherwise); the window keeps
+        the last :data:`HISTORY_LENGTH`."""
+        asked = [m for m in memories if isinstance(m, tuple)]
+        if not any(p > PASS_RATE_THRESHOLD for _, p in asked):
+            return self
+        history = QuestionHistory(self.question_history)
+        for task, _ in asked:
+            history.add(task)
+        return ProposerSolverGame(**{**self.params, "question_history": list(history.questions())})
+
+    def trains_seat(self, state: State, player: int) -> bool:
+        """PasoDoble trains its solver only on questions in its band ``0.2 < p < 1``
+        (:attr:`Outcome.solver_trainable`); every other seat and preset trains."""
+        if self.preset != "pasodoble" or player != SOLVER:
+            return True
+        return bool(state.outcome().solver_trainable)  # type: ignore[attr-defined]
 
     def solver_task(self, key: Hashable) -> SolverTask | None:
         """The task that the solver's information-state ``key`` is about, or None before

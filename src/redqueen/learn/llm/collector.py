@@ -384,7 +384,13 @@ class EpisodeRecord:
     valid_moves: list[int]
     invalid_moves: list[int]
     samples: list[TurnSample] = field(default_factory=list)
+    """Every decision of the seats the trained policy played."""
     traces: list[SeatTrace] = field(default_factory=list)
+    """One per seat the learner trains on: those seats, less any the game keeps
+    untrained in this play (:meth:`~redqueen.games.core.Game.trains_seat`)."""
+    memory: Any = None
+    """What the finished game leaves for the next batch (:meth:`Game.memory`; None when
+    it left nothing or an invalid reply or the turn limit stopped it)."""
 
     def outcome(self, seat: int) -> str:
         """``win``, ``draw``, ``loss`` or ``invalid`` (this seat's reply ended the game)."""
@@ -777,16 +783,19 @@ class Collector:
             if all(abs(r - now[0]) < 1e-12 for r in now):
                 end = [e + protocol.draw_reward for e in end]
         rewards = [a + b for a, b in zip(paid, end, strict=True)]
+        finished = g.state.is_terminal()
         samples: list[TurnSample] = []
         traces: list[SeatTrace] = []
         for seat, s in enumerate(g.seats):
             player = g.players[seat]
             if not (isinstance(player, PolicySeat) and player.trained) or not s.turn_rewards:
                 continue
+            samples.extend(s.samples)
+            if finished and not g.game.trains_seat(g.state, seat):
+                continue  # played and counted, but the game's protocol keeps it untrained
             turn_rewards = list(s.turn_rewards)
             turn_rewards[-1] += end[seat]
             traces.append(SeatTrace(g.game.id, seat, turn_rewards))
-            samples.extend(s.samples)
         return EpisodeRecord(
             game=g.game.id,
             episode=g.episode,
@@ -800,6 +809,7 @@ class Collector:
             invalid_moves=[s.invalid for s in g.seats],
             samples=samples,
             traces=traces,
+            memory=g.game.memory(g.state) if finished else None,
         )
 
 

@@ -288,6 +288,7 @@ def train(
 
     if not games:
         raise InvalidParameterError("games: name at least one game")
+    games = initial = list(games)
     prompter = Prompter(tokenizer, protocol.prompt_style)
 
     def make_generator(weights: Any) -> TransformersGenerator:
@@ -328,6 +329,7 @@ def train(
                     version,
                     torch.load(directory / "snapshots" / f"v{version}.pt", weights_only=True),
                 )
+            games = _restored_games(games, saved.get("games"))
     result = LoopResult(resumed_from=start)
     remote = None
     if config.rollout_actors:
@@ -374,6 +376,7 @@ def train(
             )
         t1 = time.perf_counter()
         episodes += len(records)
+        games = remembered(games, [game for game, _ in seats], records)
         samples, traces, episode_of = _samples_and_traces(records)
         advantages, baselines = _advantages(traces, episode_of, baselines, config)
         kept = _assign(samples, advantages, config.filter_zero)
@@ -427,7 +430,18 @@ def train(
                 log.log(name, value, step)
         result.steps.append(StepRecord(step, metrics))
         if store is not None and (step % config.checkpoint_every == 0 or step == config.steps):
-            _checkpoint(store, learner, step, baselines, episodes, sorted(snapshots.weights))
+            _checkpoint(
+                store,
+                learner,
+                step,
+                baselines,
+                episodes,
+                sorted(snapshots.weights),
+                [
+                    g.params if g is not first else None
+                    for g, first in zip(games, initial, strict=True)
+                ],
+            )
         if progress is not None:
             progress(step, config.steps)
     result.baselines = baselines
@@ -435,6 +449,37 @@ def train(
     if scratch is not None:
         scratch.cleanup()
     return result
+
+
+def remembered(
+    games: Sequence[Game], played: Sequence[Game], records: Sequence[EpisodeRecord]
+) -> list[Game]:
+    """Each game after this step: rebuilt with what its plays left
+    (:meth:`~redqueen.games.core.Game.remember`; ``played[k]`` is ``records[k]``'s game).
+    Most games remember nothing and come back as they were."""
+    out = []
+    for game in games:
+        memories = [r.memory for g, r in zip(played, records, strict=True) if g is game]
+        out.append(game.remember(memories) if memories else game)
+    return out
+
+
+def _restored_games(games: list[Game], saved: list[dict[str, Any] | None] | None) -> list[Game]:
+    """The games as a checkpoint left them: rebuilt from the saved parameters of each
+    game that had remembered something."""
+    from redqueen.games.registry import make
+
+    if not saved:
+        return games
+    if len(saved) != len(games):
+        raise RedqueenError(
+            f"the checkpoint has {len(saved)} games and the run {len(games)}; resume it with "
+            "the recipe it was started with"
+        )
+    return [
+        g if params is None else make(g.id, **params)
+        for g, params in zip(games, saved, strict=True)
+    ]
 
 
 def training_schedule(
@@ -677,9 +722,11 @@ def _checkpoint(
     baselines: dict[tuple[str, int | str], float],
     episodes: int,
     snapshots: list[int],
+    games: list[dict[str, Any] | None],
 ) -> None:
     """The learner's state to a new file, then (atomically) the meta record that points to
-    it; the previous file is removed only after."""
+    it; the previous file is removed only after. ``games``: the parameters of each game
+    that has remembered something (:meth:`~redqueen.games.core.Game.remember`), else None."""
     import torch
 
     directory = store.dir / ALGORITHM
@@ -697,6 +744,7 @@ def _checkpoint(
             "baselines": [[g, r, b] for (g, r), b in sorted(baselines.items(), key=str)],
             "episodes": episodes,
             "snapshots": snapshots,
+            "games": games,
         },
     )
     if previous is not None and previous["checkpoint"] != name:
