@@ -87,65 +87,99 @@ def cpu_figures(games: int, steps: int) -> dict[str, Any]:
     }
 
 
-def gpu_figures() -> list[dict[str, Any]]:
+SHAPES: dict[str, dict[str, Any]] = {
+    "qwen3-0.6b": {"hidden_size": 1024, "intermediate_size": 3072, "num_hidden_layers": 28,
+                   "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128,
+                   "vocab_size": 151936, "tie_word_embeddings": True},
+    "qwen3-4b": {"hidden_size": 2560, "intermediate_size": 9728, "num_hidden_layers": 36,
+                 "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128,
+                 "vocab_size": 151936, "tie_word_embeddings": True},
+}  # fmt: skip
+"""The two models' shapes, as their published ``config.json`` files give them (both tie
+the input and output embeddings)."""
+
+
+def model_figures(
+    name: str,
+    shape: dict[str, Any],
+    *,
+    device: str = "cuda",
+    batches: tuple[int, ...] = (64, 256),
+    prompt_tokens: int = 256,
+    new_tokens: int = 128,
+    samples: int = 128,
+    sample_tokens: int = 512,
+) -> dict[str, Any]:
+    """One random-weight model of ``shape`` on ``device``: generation tokens/s at each
+    batch size, one policy step on ``samples`` samples of ``sample_tokens`` prompt and
+    completion tokens (LoRA r=32, then full fine-tuning), the weight copy, peak memory."""
     from transformers import AutoModelForCausalLM, Qwen3Config
 
-    shapes = {
-        "qwen3-0.6b": {"hidden_size": 1024, "intermediate_size": 3072, "num_hidden_layers": 28,
-                       "num_attention_heads": 16, "num_key_value_heads": 8, "head_dim": 128},
-        "qwen3-4b": {"hidden_size": 2560, "intermediate_size": 9728, "num_hidden_layers": 36,
-                     "num_attention_heads": 32, "num_key_value_heads": 8, "head_dim": 128},
-    }  # fmt: skip
-    rows = []
-    for name, shape in shapes.items():
-        config = Qwen3Config(vocab_size=151936, tie_word_embeddings=name == "qwen3-0.6b", **shape)
+    cuda = device == "cuda"
+
+    def sync() -> None:
+        if cuda:
+            torch.cuda.synchronize()
+
+    dtype = torch.bfloat16 if cuda else torch.float32
+    config = Qwen3Config(**shape)
+    if cuda:
         torch.cuda.reset_peak_memory_stats()
-        model = AutoModelForCausalLM.from_config(config, torch_dtype=torch.bfloat16).cuda()
+    model = AutoModelForCausalLM.from_config(config, torch_dtype=dtype).to(device)
 
-        class _Tok:
-            pad_token_id, eos_token_id = 0, 1
+    class _Tok:
+        pad_token_id, eos_token_id = 0, 1
 
-        gen = TransformersGenerator(model, _Tok(), use_cache=True)
-        row: dict[str, Any] = {"model": name}
-        for batch in (64, 256):
-            prompts = [[2 + (i % 100)] * 256 for i in range(batch)]
-            torch.cuda.synchronize()
-            t = time.perf_counter()
-            out = gen.generate(prompts, max_new_tokens=128, temperature=1.0, seed=0, stop_ids=[])
-            torch.cuda.synchronize()
-            row[f"tokens_per_s_{batch}"] = sum(len(o.completion_ids) for o in out) / (
-                time.perf_counter() - t
-            )
-        samples = [
-            TurnSample(
-                "bench", i, 0, 0, 0, 0, [2] * 512, [3] * 512, [-1.0] * 512, "length", True, 1.0
-            )
-            for i in range(128)
-        ]
-        for kind in ("lora", "full"):
-            trained = apply_lora(model, r=32, alpha=64) if kind == "lora" else model
-            learner = Learner(
-                trained,
-                LearnerConfig(algorithm="ppo", epochs=1, minibatch_size=8, max_new_tokens=512),
-            )
-            torch.cuda.synchronize()
-            t = time.perf_counter()
-            learner.step(samples, seed=0)
-            torch.cuda.synchronize()
-            row[f"policy_step_s_{kind}"] = time.perf_counter() - t
-            if kind == "lora":
-                model = trained.merge_and_unload()
-        copy = AutoModelForCausalLM.from_config(config, torch_dtype=torch.bfloat16).cuda()
-        torch.cuda.synchronize()
+    gen = TransformersGenerator(model, _Tok(), use_cache=True)
+    row: dict[str, Any] = {"model": name, "device": device}
+    for batch in batches:
+        prompts = [[2 + (i % 100)] * prompt_tokens for i in range(batch)]
+        sync()
         t = time.perf_counter()
-        copy.load_state_dict(model.state_dict())
-        torch.cuda.synchronize()
-        row["weight_copy_s"] = time.perf_counter() - t
+        out = gen.generate(prompts, max_new_tokens=new_tokens, temperature=1.0, seed=0, stop_ids=[])
+        sync()
+        row[f"tokens_per_s_{batch}"] = sum(len(o.completion_ids) for o in out) / (
+            time.perf_counter() - t
+        )
+    batch_of = [
+        TurnSample(
+            "bench", i, 0, 0, 0, 0, [2] * sample_tokens, [3] * sample_tokens,
+            [-1.0] * sample_tokens, "length", True, 1.0,
+        )
+        for i in range(samples)
+    ]  # fmt: skip
+    for kind in ("lora", "full"):
+        trained = apply_lora(model, r=32, alpha=64) if kind == "lora" else model
+        learner = Learner(
+            trained,
+            LearnerConfig(
+                algorithm="ppo", epochs=1, minibatch_size=8, max_new_tokens=sample_tokens
+            ),
+        )
+        sync()
+        t = time.perf_counter()
+        learner.step(batch_of, seed=0)
+        sync()
+        row[f"policy_step_s_{kind}"] = time.perf_counter() - t
+        if kind == "lora":
+            # peft froze the base weights; the full step trains them all again
+            model = trained.merge_and_unload().requires_grad_(True)
+    twin = AutoModelForCausalLM.from_config(config, torch_dtype=dtype).to(device)
+    sync()
+    t = time.perf_counter()
+    twin.load_state_dict(model.state_dict())
+    sync()
+    row["weight_copy_s"] = time.perf_counter() - t
+    if cuda:
         row["peak_memory_gb"] = torch.cuda.max_memory_allocated() / 2**30
-        rows.append(row)
-        del model, copy
+    del model, twin
+    if cuda:
         torch.cuda.empty_cache()
-    return rows
+    return row
+
+
+def gpu_figures() -> list[dict[str, Any]]:
+    return [model_figures(name, shape) for name, shape in SHAPES.items()]
 
 
 def main() -> None:
