@@ -233,6 +233,8 @@ def _message(raw: Any) -> Message:
 class TextArenaGame(Game):
     """A TextArena environment as a text-only game. Build it with :func:`textarena_game`."""
 
+    judges_replies = True
+
     def __init__(
         self,
         env_id: str,

@@ -129,6 +129,14 @@ class Game(ABC):
     secret ballots) set it False; their text views then tell each seat what it may know,
     and a person at the terminal is not told the other seats' moves."""
 
+    judges_replies: ClassVar[bool] = False
+    """Whether the game takes any text as a move and judges it by its own rules, counting
+    the ones it rejects in ``State.invalid_moves()`` (TextArena's games: a warning and a
+    retry, or a lost game). An LLM trainer then treats a counted move as an invalid reply
+    under its own protocol, as it does a move the game refuses. Games whose rules score an
+    unreadable move themselves, as a paper does (a role game's wrong answer), leave it
+    False."""
+
     def __init__(self, spec: GameSpec) -> None:
         self._spec = spec
 

@@ -235,3 +235,19 @@ def test_a_seat_the_game_keeps_untrained_is_counted_but_not_traced(
         assert r.invalid_by is None and not r.truncated
         assert {s.seat for s in r.samples} == {0, 1} and len(r.samples) == 7
         assert [t.role for t in r.traces] == trained
+
+
+def test_a_reply_textarena_rejects_is_an_invalid_reply() -> None:
+    """TextArena takes any text and judges it by its own rules (a retry, or a lost
+    game); the collector counts a reply it rejects as invalid under the protocol, so a
+    junk reply ends the game with SPIRAL's -1.5 / +0.5 and counts against the legal-move
+    rate, not as an ordinary loss."""
+    pytest.importorskip("textarena", reason="textarena is not installed: pip install -e .[test]")
+    game = redqueen.make("textarena:TicTacToe-v0")
+    words = word_tokenizer(["nonsense", "Move:", "Legal", "moves:", "any"])
+    gen = Scripted(words, lambda text: "nonsense")
+    collector = Collector(protocol("spiral"), {0: gen}, Prompter(words, "plain"))
+    (record,) = collector.play([(game, [PolicySeat(0), PolicySeat(0)])], seed=3)
+    assert record.invalid_by == 0 and record.rewards == [-1.5, 0.5]
+    assert record.outcome(0) == "invalid"
+    assert [s.valid for s in record.samples] == [False]

@@ -711,6 +711,10 @@ class Collector:
                 applied.apply_text_action(action, seat)
             except IllegalActionError:
                 legal = False
+            # a game that judges replies itself (TextArena) counts a rejected one: it is an
+            # invalid reply under the protocol, and the state before it stays
+            if legal and g.game.judges_replies:
+                legal = applied.invalid_moves()[seat] <= g.state.invalid_moves()[seat]
         player = g.players[seat]
         assert isinstance(player, PolicySeat)
         turn = len(s.turn_rewards)
