@@ -17,7 +17,7 @@
 - ``collector.py``: many self-play games at once, every pending decision batched;
 - ``loop.py``: collect, advantages, update, evaluate, recorded in the run store;
 - ``policy.py``: the policy a model induces on a small game, and its exact exploitability;
-- ``ray_collector.py``: the games played on Ray actors while one learner trains.
+- ``ray_collector.py``: a step's games played on Ray actors, for one learner.
 
 torch, transformers, tokenizers and peft are imported inside the modules that need them
 (the ``llm-train`` extra); ``records`` and ``advantages`` need NumPy only.

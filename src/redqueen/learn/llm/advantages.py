@@ -21,7 +21,9 @@ Where ours differs from SPIRAL: SPIRAL keeps one EMA per seat (``{0: EMA, 1: EMA
 each actor process, not keyed by game and not shared between actors; ours is keyed by
 ``(game, role)``, computed once over the whole batch on the learner side (so results do
 not depend on the number of actors), and handed back to the caller, which persists it in
-the run store. SPIRAL then drops every turn sample whose advantage is exactly 0
+the run store. The loop hands the traces over in episode order, which is fixed by the
+seeds, where SPIRAL's order is the order its games happen to finish in: so a rerun gives
+the same advantages. SPIRAL then drops every turn sample whose advantage is exactly 0
 (``filter_zero_adv``, L513-514); :func:`keep_nonzero` gives that mask.
 
 **MARS** (:func:`mars`), turn-level reward-to-go with per-role normalisation (thu-nics/MARS

@@ -1,4 +1,4 @@
-"""Rollouts on Ray actors while one learner trains.
+"""Rollouts on Ray actors for one learner: the actors play a step's games, then the learner updates.
 
 Each actor holds a copy of the model (sent once through Ray's object store) and, at every
 call, the weights of the policy versions its games need (the learner's current weights
