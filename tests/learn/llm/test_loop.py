@@ -275,3 +275,73 @@ def test_a_game_without_memory_is_not_saved_in_the_checkpoint(tmp_path: Path) ->
     recipe.run(tmp_path / "run")
     with RunStore(tmp_path / "run") as store:
         assert store.get_meta("llm_self_play")["games"] == [None]
+
+
+def test_past_opponents_are_drawn_uniformly_by_pfsp_or_through_a_gate() -> None:
+    import numpy as np
+
+    from redqueen.errors import UnknownNameError
+    from redqueen.learn.llm.loop import LoopConfig, PastOpponents
+    from redqueen.learn.population import pfsp_weights
+
+    versions = [0, 10, 20]
+    # uniform over the last past_window, as before PFSP and the gate existed
+    uniform = PastOpponents(LoopConfig(past_window=2))
+    drawn = {uniform.draw(versions, np.random.default_rng(k)) for k in range(50)}
+    assert drawn == {10, 20}
+    assert (
+        uniform.draw(versions, np.random.default_rng(7))
+        == [10, 20][int(np.random.default_rng(7).integers(2))]
+    )
+    # PFSP ("hard", squared): the snapshots the trained seat loses to come up most
+    pfsp = PastOpponents(LoopConfig(past_sampling="pfsp", past_window=3))
+    pfsp.observe([(0, 1.0)] * 4 + [(10, 0.5)] * 4 + [(20, 0.0)] * 4, versions)
+    assert pfsp.win_rates(versions) == [4.5 / 5, 2.5 / 5, 0.5 / 5]
+    expected = pfsp_weights([0.9, 0.5, 0.1], "hard")
+    counts = np.bincount(
+        [versions.index(pfsp.draw(versions, np.random.default_rng(k))) for k in range(4000)],
+        minlength=3,
+    )
+    assert np.allclose(counts / 4000, expected, atol=0.03), (counts, expected)
+    # the gate: one snapshot at a time, oldest first, until the seat wins > 55% of >= 4
+    gated = PastOpponents(LoopConfig(past_sampling="gated", gate_min_games=4))
+    rng = np.random.default_rng(0)
+    assert gated.draw(versions, rng) == 0
+    gated.observe([(0, 1.0)] * 3, versions)  # 3 games: too few
+    assert gated.draw(versions, rng) == 0
+    gated.observe([(0, 0.0)], versions)  # 3 of 4: 75%, passed
+    assert gated.draw(versions, rng) == 10
+    gated.observe([(10, 0.5)] * 4, versions)  # 50%: not passed
+    assert gated.draw(versions, rng) == 10
+    gated.observe([(10, 1.0)] * 4 + [(0, 0.0)] * 4, versions)  # only games against 10 count
+    assert gated.draw(versions, rng) == 20
+    gated.observe([(20, 1.0)] * 4, versions)  # past the newest: it stays until one joins
+    assert gated.draw(versions, rng) == 20 and gated.draw([*versions, 30], rng) == 30
+    # what the checkpoint keeps restores the same draws
+    again = PastOpponents(LoopConfig(past_sampling="gated", gate_min_games=4))
+    again.load(gated.state())
+    assert again.state() == gated.state() and again.results == gated.results
+    with pytest.raises(UnknownNameError, match="uniform"):
+        LoopConfig(past_sampling="elo")
+    with pytest.raises(UnknownNameError, match="variance"):
+        LoopConfig(pfsp_weighting="soft")
+
+
+@pytest.mark.parametrize("sampling", ["pfsp", "gated"])
+def test_a_run_against_past_snapshots_counts_its_results_against_each(
+    sampling: str, tmp_path: Path
+) -> None:
+    data = recipe_data(**{
+        "loop.steps": 3, "loop.games_per_step": 8, "loop.snapshot_every": 1,
+        "loop.opponents": ["past"], "loop.past_sampling": sampling, "loop.eval_every": 0,
+        "elo_games": 0,
+    })  # fmt: skip
+    outcome = parse_recipe(data).run(tmp_path / "run")
+    steps = outcome.result.steps
+    assert all("population/past_win_rate" in s.metrics for s in steps)
+    assert ("population/gate_opponent" in steps[-1].metrics) == (sampling == "gated")
+    with RunStore(tmp_path / "run") as store:
+        past = store.get_meta("llm_self_play")["past"]
+    # every game had one past snapshot in the other seat; the checkpoint counts them all
+    assert sum(games for _, _, games in past["results"]) == 3 * 8
+    assert {v for v, _, _ in past["results"]} <= {0, 1, 2}

@@ -6,7 +6,8 @@ One step:
    Each episode's game, opponent and trained seat come from :func:`training_schedule`;
    the opponent is ``"self"`` (every seat is the current policy, every seat trained:
    naive self-play, SPIRAL and MARS), ``"past"`` (the trained seat meets a frozen
-   snapshot drawn uniformly from the last ``past_window``: fictitious self-play), or any
+   snapshot drawn uniformly from the last ``past_window``: fictitious self-play; or by
+   PFSP, or by a win-rate gate, ``past_sampling``), or any
    agent spec (``random``, ``minimax``, ``policy:path=...``). With ``group_size`` ``g``
    the episodes come in groups of ``g`` that share game, opponent, seat, deal and the
    agents' random streams: ``g`` attempts from the same start.
@@ -29,7 +30,8 @@ One step:
    label (:func:`game_labels`).
 
 With a :class:`~redqueen.store.run_store.RunStore` every step logs its metrics (names in
-:data:`STEP_METRICS` and the ``eval/``, ``baseline/`` and ``exploitability`` families) and
+:data:`STEP_METRICS` and the ``eval/``, ``baseline/``, ``population/`` and
+``exploitability`` families) and
 checkpoints the learner (weights and optimiser), the baselines and the step counter; a
 snapshot every ``snapshot_every`` steps joins the population of past versions. All
 randomness of step ``s`` comes from ``(seed, s)``, so a run killed at any moment resumes
@@ -50,7 +52,7 @@ import numpy as np
 
 from redqueen.agents.core import Agent
 from redqueen.agents.registry import parse_agent
-from redqueen.errors import InvalidParameterError, RedqueenError
+from redqueen.errors import InvalidParameterError, RedqueenError, UnknownNameError
 from redqueen.games.core import Game
 from redqueen.learn.llm.advantages import SeatTrace, grpo, keep_nonzero, mars, rae, reinforce
 from redqueen.learn.llm.collector import (
@@ -62,6 +64,7 @@ from redqueen.learn.llm.collector import (
     SeatPlayer,
 )
 from redqueen.learn.llm.records import TurnSample
+from redqueen.learn.population import PFSP_WEIGHTINGS, GatedRotation, pfsp_weights
 from redqueen.learn.self_play import MetricLog
 from redqueen.measure.induced import policy_measures
 from redqueen.measure.statistics import rate_with_interval
@@ -101,6 +104,20 @@ class LoopConfig:
     evaluation (episode ``e`` takes ``seats[e % len(seats)]``); empty: every seat in turn.
     A role game trains one role: ``[0]`` is the proposer of ``proposer_solver``."""
     past_window: int = 5
+    past_sampling: str = "uniform"
+    """How a ``past`` opponent is drawn (the population machinery of
+    :mod:`redqueen.learn.population`): ``"uniform"`` over the last ``past_window``
+    snapshots; ``"pfsp"``, prioritised fictitious self-play over the same window
+    (:func:`~redqueen.learn.population.pfsp_weights` with ``pfsp_weighting``, from the
+    trained seat's win rate against each snapshot so far, a draw counting half, with one
+    half-won game of prior); ``"gated"``, win-rate-gated rotation through every snapshot,
+    oldest first (:class:`~redqueen.learn.population.GatedRotation`: the trained seat
+    faces one snapshot until it wins more than ``gate_threshold`` of at least
+    ``gate_min_games`` games against it, then the next; past the newest it faces the
+    newest until a new snapshot joins)."""
+    pfsp_weighting: str = "hard"
+    gate_threshold: float = 0.55
+    gate_min_games: int = 32
     estimator: str = "rae"
     group_size: int = 1
     """Games per group of attempts from the same start (game, opponent, seat, deal and
@@ -155,6 +172,11 @@ class LoopConfig:
             raise InvalidParameterError(
                 "eval_every and rollout_actors must be 0 or more, checkpoint_every at least 1"
             )
+        if self.past_sampling not in PAST_SAMPLING:
+            raise UnknownNameError("past_sampling", str(self.past_sampling), PAST_SAMPLING)
+        if self.pfsp_weighting not in PFSP_WEIGHTINGS:
+            raise UnknownNameError("pfsp_weighting", str(self.pfsp_weighting), PFSP_WEIGHTINGS)
+        GatedRotation(threshold=self.gate_threshold, min_games=self.gate_min_games)  # checks
         if not self.opponents:
             raise InvalidParameterError("opponents: name at least one (self, past, or an agent)")
         if any(seat < 0 for seat in self.seats):
@@ -259,6 +281,73 @@ class _Snapshots:
         return self.policies[key]
 
 
+PAST_SAMPLING: tuple[str, ...] = ("uniform", "pfsp", "gated")
+
+
+@dataclass
+class PastOpponents:
+    """How ``past`` opponents are drawn (:attr:`LoopConfig.past_sampling`) and the trained
+    seat's results against each snapshot, which PFSP and the gate read; kept in the
+    checkpoint, so a resumed run draws as the uninterrupted one."""
+
+    config: LoopConfig
+    results: dict[int, list[float]] = field(default_factory=dict)
+    """Snapshot version -> [wins (a draw counts half), games] of the trained seat."""
+    gate: GatedRotation = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.gate = GatedRotation(
+            threshold=self.config.gate_threshold, min_games=self.config.gate_min_games
+        )
+
+    def draw(self, versions: Sequence[int], rng: np.random.Generator) -> int:
+        """One snapshot from ``versions`` (every snapshot, oldest first)."""
+        config = self.config
+        if config.past_sampling == "gated":
+            return int(versions[min(self.gate.current, len(versions) - 1)])
+        window = list(versions)[-config.past_window :]
+        if config.past_sampling == "uniform":
+            return int(window[int(rng.integers(len(window)))])
+        weights = pfsp_weights(self.win_rates(window), config.pfsp_weighting)  # type: ignore[arg-type]
+        return int(window[int(rng.choice(len(window), p=weights))])
+
+    def win_rates(self, versions: Sequence[int]) -> list[float]:
+        """The trained seat's win rate against each of ``versions``, with one half-won
+        game of prior (0.5 for a snapshot it has not met)."""
+        out = []
+        for v in versions:
+            wins, games = self.results.get(v, [0.0, 0.0])
+            out.append((wins + 0.5) / (games + 1.0))
+        return out
+
+    def observe(self, faced: Sequence[tuple[int, float]], versions: Sequence[int]) -> None:
+        """Count a step's results, ``(snapshot, score)`` per game against a past
+        snapshot, and move the gate on if the trained seat passed it."""
+        for v, score in faced:
+            wins, games = self.results.get(v, [0.0, 0.0])
+            self.results[v] = [wins + score, games + 1.0]
+        if self.config.past_sampling != "gated" or self.gate.current >= len(versions):
+            return
+        current = versions[self.gate.current]
+        scores = [score for v, score in faced if v == current]
+        self.gate.observe(float(sum(scores)), len(scores), len(versions))
+
+    def state(self) -> dict[str, Any]:
+        """What the checkpoint keeps."""
+        return {
+            "results": [[v, w, g] for v, (w, g) in sorted(self.results.items())],
+            "gate": [self.gate.current, self.gate.wins, self.gate.games],
+        }
+
+    def load(self, state: dict[str, Any] | None) -> None:
+        """Restore :meth:`state` (None: a checkpoint from before it was kept)."""
+        if not state:
+            return
+        self.results = {int(v): [float(w), float(g)] for v, w, g in state["results"]}
+        current, wins, games = state["gate"]
+        self.gate.current, self.gate.wins, self.gate.games = int(current), float(wins), int(games)
+
+
 def _seed(*parts: int) -> int:
     return int(np.random.SeedSequence(parts).generate_state(1)[0])
 
@@ -316,6 +405,7 @@ def train(
     baselines: dict[tuple[str, int | str], float] = {}
     episodes = 0
     start = 0
+    population = PastOpponents(config)
     if store is not None and directory is not None:
         saved = store.get_meta(ALGORITHM)
         if saved is not None:
@@ -330,6 +420,7 @@ def train(
                     torch.load(directory / "snapshots" / f"v{version}.pt", weights_only=True),
                 )
             games = _restored_games(games, saved.get("games"))
+            population.load(saved.get("past"))
     result = LoopResult(resumed_from=start)
     remote = None
     if config.rollout_actors:
@@ -348,13 +439,17 @@ def train(
             current = snapshots.adapter(version, model)
         generators = {version: current}
         seats = []
+        faced: list[list[tuple[int, int]]] = []  # per game: (past snapshot, trained seat)
         for k in range(config.games_per_step):
             game, spec, trained = training_schedule(config, episodes + k, games)
             start = episodes + k - (episodes + k) % config.group_size  # its group's first
-            players, past = _players(game, config, spec, trained, start, version, snapshots, step)
+            players, past = _players(
+                game, config, spec, trained, start, version, snapshots, step, population
+            )
             for v in past:
                 generators[v] = snapshots.generator(v)
             seats.append((game, players))
+            faced.append([(v, trained) for v in past])
         t0 = time.perf_counter()
         if remote is not None:
             weights = {v: snapshots.weights[v] for v in generators if v != version}
@@ -377,6 +472,19 @@ def train(
         t1 = time.perf_counter()
         episodes += len(records)
         games = remembered(games, [game for game, _ in seats], records)
+        results = [
+            (v, SCORES[record.outcome(seat)])
+            for record, pairs in zip(records, faced, strict=True)
+            for v, seat in pairs
+        ]
+        versions = sorted(snapshots.weights)
+        population.observe(results, versions)
+        if results:
+            metrics["population/past_win_rate"] = float(np.mean([x for _, x in results]))
+        if config.past_sampling == "gated":
+            metrics["population/gate_opponent"] = float(
+                versions[min(population.gate.current, len(versions) - 1)]
+            )
         samples, traces, episode_of = _samples_and_traces(records)
         advantages, baselines = _advantages(traces, episode_of, baselines, config)
         kept = _assign(samples, advantages, config.filter_zero)
@@ -441,6 +549,7 @@ def train(
                     g.params if g is not first else None
                     for g, first in zip(games, initial, strict=True)
                 ],
+                population.state(),
             )
         if progress is not None:
             progress(step, config.steps)
@@ -508,6 +617,7 @@ def _players(
     version: int,
     snapshots: _Snapshots,
     step: int,
+    population: PastOpponents,
 ) -> tuple[list[SeatPlayer], list[int]]:
     """The players of one training game against ``spec`` (``self``: the policy in every
     seat; else the policy in seat ``trained``)."""
@@ -521,13 +631,16 @@ def _players(
         if seat == trained:
             players.append(PolicySeat(version))
         elif spec == "past":
-            window = sorted(snapshots.weights)[-config.past_window :]
-            v = int(window[int(rng.integers(len(window)))])
+            v = population.draw(sorted(snapshots.weights), rng)
             past.append(v)
             players.append(PolicySeat(v, trained=False))
         else:
             players.append(parse_agent(spec))
     return players, past
+
+
+SCORES = {"win": 1.0, "draw": 0.5, "loss": 0.0, "invalid": 0.0}
+"""The trained seat's score in a game, for PFSP and the gate."""
 
 
 def _seat(config: LoopConfig, episode: int, players: int) -> int:
@@ -723,6 +836,7 @@ def _checkpoint(
     episodes: int,
     snapshots: list[int],
     games: list[dict[str, Any] | None],
+    past: dict[str, Any],
 ) -> None:
     """The learner's state to a new file, then (atomically) the meta record that points to
     it; the previous file is removed only after. ``games``: the parameters of each game
@@ -745,6 +859,7 @@ def _checkpoint(
             "episodes": episodes,
             "snapshots": snapshots,
             "games": games,
+            "past": past,
         },
     )
     if previous is not None and previous["checkpoint"] != name:
