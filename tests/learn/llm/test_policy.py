@@ -9,6 +9,7 @@ import pytest
 import torch
 
 import redqueen
+from redqueen.errors import InvalidParameterError
 from redqueen.learn.llm.collector import Prompter, prompt_vocabulary
 from redqueen.learn.llm.generators import TransformersGenerator
 from redqueen.learn.llm.policy import (
@@ -182,3 +183,47 @@ def test_a_spelling_that_extends_another_is_counted_once() -> None:
     assert legal == [0, 1]
     assert answers[1] == [[ids("bet")], [ids("1")]]  # not [bet, .] as well
     assert answers[0] == [[ids("pass")], [ids("0")]]
+
+
+def test_an_api_models_policy_is_estimated_by_asking_it_with_an_interval() -> None:
+    """An API model (through the scripted test server) that always names the last legal
+    move bets or calls at every information state: the estimate is that policy exactly,
+    and since every reply agrees the bootstrap interval is the point itself."""
+    from redqueen.agents.llm import LLMAgent
+    from redqueen.agents.llm.test_server import ScriptedServer
+    from redqueen.learn.llm.policy import agent_sampled_policy, sampled_exploitability
+
+    always_bet = TabularPolicy(
+        {
+            k: {a: float(a == max(s.legal_actions())) for a in s.legal_actions()}
+            for k, s in information_states(KUHN).items()
+        }
+    )
+    with ScriptedServer("last") as server:
+        llm = LLMAgent(model="scripted", base_url=server.url, api_key_env=None, cache=False)
+        sampled = agent_sampled_policy(llm, KUHN, samples=3, seed=1)
+    assert sampled.replies == 36 and sampled.invalid == 0
+    assert sampled.policy.table() == always_bet.table()
+    figures = sampled_exploitability(KUHN, sampled, resamples=20)
+    exact = policy_exploitability(KUHN, always_bet)
+    assert figures["exploitability"] == pytest.approx(exact)
+    assert figures["low"] == pytest.approx(exact) and figures["high"] == pytest.approx(exact)
+    assert figures["invalid_rate"] == 0.0 and figures["invalid_high"] > 0.0  # Wilson
+
+
+def test_the_interval_covers_the_true_policy_and_narrows_with_more_samples() -> None:
+    """A random agent plays the uniform policy (exploitability 11/24): its sampled
+    estimate's 95% bootstrap interval contains it, and is narrower from 400 samples an
+    information state than from 25."""
+    from redqueen.agents import RandomAgent
+    from redqueen.learn.llm.policy import agent_sampled_policy, sampled_exploitability
+
+    widths = []
+    for samples in (25, 400):
+        sampled = agent_sampled_policy(RandomAgent(), KUHN, samples=samples, seed=2)
+        figures = sampled_exploitability(KUHN, sampled, resamples=200, seed=3)
+        assert figures["low"] <= 11 / 24 <= figures["high"], (samples, figures)
+        widths.append(figures["high"] - figures["low"])
+    assert widths[1] < widths[0] / 2, widths
+    with pytest.raises(InvalidParameterError, match="at least 1"):
+        agent_sampled_policy(RandomAgent(), KUHN, samples=0)

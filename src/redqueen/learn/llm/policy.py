@@ -30,14 +30,17 @@ rates only; an exploitability says how far from an equilibrium the trained model
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
+from redqueen.agents.core import Agent, Observation
 from redqueen.errors import InvalidParameterError
 from redqueen.games.core import CHANCE, SIMULTANEOUS, Game, State
 from redqueen.learn.population import mixture_policy
+from redqueen.measure.statistics import rate_with_interval
 from redqueen.solve.policy import TabularPolicy
 from redqueen.solve.responses import exploitability
 
@@ -180,6 +183,24 @@ class SampledPolicy:
     policy: TabularPolicy
     replies: int
     invalid: int
+    counts: dict[tuple[int, Hashable], dict[int, int]] = field(default_factory=dict)
+    """Per information state, the legal replies counted per move (what
+    :func:`sampled_exploitability` resamples)."""
+
+
+def _tabulate(
+    states: dict[tuple[int, Hashable], State], counts: dict[tuple[int, Hashable], dict[int, int]]
+) -> TabularPolicy:
+    """Move frequencies among the legal replies at each information state (uniform where
+    there was none)."""
+    table: dict[tuple[int, Hashable], dict[int, float]] = {}
+    for infoset, state in states.items():
+        legal = state.legal_actions()
+        total = sum(counts[infoset].values())
+        table[infoset] = {
+            a: counts[infoset].get(a, 0) / total if total else 1 / len(legal) for a in legal
+        }
+    return TabularPolicy(table)
 
 
 def sampled_policy(
@@ -220,14 +241,111 @@ def sampled_policy(
             invalid += 1
         else:
             counts[infoset][action] = counts[infoset].get(action, 0) + 1
-    table: dict[tuple[int, Hashable], dict[int, float]] = {}
-    for infoset, state in states.items():
-        legal = state.legal_actions()
-        total = sum(counts[infoset].values())
-        table[infoset] = {
-            a: counts[infoset].get(a, 0) / total if total else 1 / len(legal) for a in legal
-        }
-    return SampledPolicy(TabularPolicy(table), len(replies), invalid)
+    return SampledPolicy(_tabulate(states, counts), len(replies), invalid, counts)
+
+
+def _observation(game: Game, state: State, player: int, rng: np.random.Generator) -> Observation:
+    """What a match would show ``player`` at ``state``: its view, legal moves and its own
+    earlier decisions, replayed from the root (as :mod:`redqueen.play.match` shows them)."""
+    seen: list[tuple[str, int | str]] = []
+    walk = game.new_initial_state()
+    for step in state.history():
+        if step.player == player:
+            seen.append((walk.observation_text(player), step.action))  # type: ignore[arg-type]
+        walk.apply_action(step.action)  # type: ignore[arg-type]
+    legal = state.legal_actions(player)
+    perfect = game.spec.perfect_information
+    return Observation(
+        game=game,
+        player=player,
+        legal_actions=tuple(legal),
+        legal_action_texts=tuple(state.action_text(a, player) for a in legal),
+        text=state.observation_text(player),
+        information_state_key=state.information_state_key(player),
+        history=tuple(seen),
+        rng=rng,
+        state=state.clone() if perfect else None,
+        parser=partial(state.parse_action, player=player),
+    )
+
+
+def agent_sampled_policy(agent: Agent, game: Game, *, samples: int, seed: int = 0) -> SampledPolicy:
+    """Estimate the policy of any agent by asking it for ``samples`` moves at every
+    information state, shown the observation a match would show it (its own earlier
+    decisions included). An API model plays through its
+    :class:`~redqueen.agents.llm.LLMAgent`, with its retries, cache and costs: replies it
+    could not make legal (the agent's ``invalid_moves``, or a forfeit) are counted in
+    ``invalid``, and a forfeit adds no move."""
+    if samples < 1:
+        raise InvalidParameterError(f"samples {samples}; allowed: at least 1")
+    agent.check_game(game)
+    states = information_states(game)
+    counts: dict[tuple[int, Hashable], dict[int, int]] = {k: {} for k in states}
+    invalid = replies = 0
+    for k, (infoset, state) in enumerate(sorted(states.items(), key=lambda item: repr(item[0]))):
+        rng = np.random.default_rng([seed, k])
+        for _ in range(samples):
+            agent.reset()
+            answer = agent.act(_observation(game, state, infoset[0], rng))
+            replies += 1
+            invalid += int(getattr(answer, "invalid_moves", 0))
+            if getattr(answer, "forfeit", False):
+                invalid += 1
+                continue
+            action = int(answer)
+            if action not in state.legal_actions(infoset[0]):
+                invalid += 1
+                continue
+            counts[infoset][action] = counts[infoset].get(action, 0) + 1
+    return SampledPolicy(_tabulate(states, counts), replies, invalid, counts)
+
+
+def sampled_exploitability(
+    game: Game,
+    sampled: SampledPolicy,
+    *,
+    resamples: int = 200,
+    confidence: float = 0.95,
+    seed: int = 0,
+) -> dict[str, float]:
+    """The exact exploitability of a sampled policy, with a bootstrap interval for the
+    sampling: ``resamples`` times, every information state's legal replies are drawn
+    again (multinomially, from its own frequencies) and the exploitability recomputed;
+    the interval is their ``confidence`` percentile range. Also the share of replies that
+    were not legal, with its 95% Wilson interval. An information state with no legal
+    reply stays uniform in every resample, so the interval does not cover what such a
+    state would have played: ``invalid_rate`` says how much that is."""
+    if not 0 < confidence < 1:
+        raise InvalidParameterError(f"confidence {confidence}; allowed: between 0 and 1")
+    if resamples < 2:
+        raise InvalidParameterError(f"resamples {resamples}; allowed: at least 2")
+    if not sampled.counts:
+        raise InvalidParameterError("the sampled policy keeps no counts to resample")
+    states = information_states(game)
+    rng = np.random.default_rng(seed)
+    values = []
+    for _ in range(resamples):
+        drawn: dict[tuple[int, Hashable], dict[int, int]] = {}
+        for infoset, counted in sampled.counts.items():
+            total = sum(counted.values())
+            moves = sorted(counted)
+            again: list[int] = (
+                rng.multinomial(total, [counted[a] / total for a in moves]).tolist()
+                if total
+                else []
+            )
+            drawn[infoset] = {a: int(n) for a, n in zip(moves, again, strict=True)}
+        values.append(policy_exploitability(game, _tabulate(states, drawn)))
+    tail = (1 - confidence) / 2
+    invalid = rate_with_interval(sampled.invalid, max(sampled.replies, 1))
+    return {
+        "exploitability": policy_exploitability(game, sampled.policy),
+        "low": float(np.quantile(values, tail)),
+        "high": float(np.quantile(values, 1 - tail)),
+        "invalid_rate": float(invalid["rate"]),
+        "invalid_low": float(invalid["low"]),
+        "invalid_high": float(invalid["high"]),
+    }
 
 
 def policy_exploitability(game: Game, policy: TabularPolicy) -> float:
