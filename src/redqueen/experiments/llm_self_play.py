@@ -120,7 +120,12 @@ class LLMSelfPlayOutcome:
 class LLMSelfPlayRecipe(RecipeBase):
     """``kind: llm_self_play``; see the module docstring."""
 
-    resumable_changes: ClassVar[tuple[str, ...]] = ("description", "torch_threads")
+    resumable_changes: ClassVar[tuple[str, ...]] = (
+        "description",
+        "torch_threads",
+        "elo_games",
+        "elo_snapshots",
+    )
     progress_unit: ClassVar[tuple[str, str]] = ("step", "steps")
 
     kind: Literal["llm_self_play"] = "llm_self_play"
@@ -134,6 +139,9 @@ class LLMSelfPlayRecipe(RecipeBase):
     loop: dict[str, Any] = Field(default_factory=dict)
     elo_games: int = Field(20, ge=0, le=10_000)
     """Games per pair of checkpoints for the final Elo table (0: none)."""
+    elo_snapshots: int = Field(6, ge=0, le=1000)
+    """The newest snapshots on the Elo table, with the final policy (0: every snapshot).
+    Each pair plays, so the table's cost grows with the square of this."""
     torch_threads: int = Field(1, ge=1, le=256)
 
     @field_validator("games", "held_out", mode="before")
@@ -271,7 +279,16 @@ class LLMSelfPlayRecipe(RecipeBase):
                 engine=engine,
             )
             if store is not None and self.elo_games:
-                _elo_table(store, model, tokenizer, games, protocol, loop, self.elo_games)
+                _elo_table(
+                    store,
+                    model,
+                    tokenizer,
+                    games,
+                    protocol,
+                    loop,
+                    self.elo_games,
+                    self.elo_snapshots,
+                )
         if out_dir is not None:
             self.write_report(Path(out_dir))
         return LLMSelfPlayOutcome(self.name, result, None if out_dir is None else Path(out_dir))
@@ -326,9 +343,11 @@ def _elo_table(
     protocol: Any,
     loop: Any,
     games_per_pair: int,
+    newest: int = 6,
 ) -> None:
-    """Every pair of snapshots (and the final policy) plays ``games_per_pair`` games per
-    game, seats alternating; one Bradley-Terry Elo over all of them, stored as meta."""
+    """Every pair of the ``newest`` snapshots (0: all) and the final policy plays
+    ``games_per_pair`` games per game, seats alternating; one Bradley-Terry Elo over all
+    of them, stored as meta."""
     import torch
 
     from redqueen.learn.llm.collector import Collector, PolicySeat, Prompter
@@ -340,7 +359,9 @@ def _elo_table(
     if store.get_meta("llm_self_play/elo") is not None:
         return
     saved = store.get_meta("llm_self_play") or {}
-    versions = list(saved.get("snapshots", []))[-6:]
+    versions = (
+        list(saved.get("snapshots", []))[-newest:] if newest else list(saved.get("snapshots", []))
+    )
     directory = store.dir / "llm_self_play" / "snapshots"
     generators: dict[int, Any] = {}
     for v in versions:

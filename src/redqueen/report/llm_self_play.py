@@ -104,22 +104,32 @@ def write_llm_self_play_report(
             )
         )
     rates = _pick(metrics, "eval/", "_rate")
-    for name, points in sorted(rates.items()):
-        if not name.endswith("/win") and not name.endswith("/invalid"):
-            continue
-        low = dict(metrics.get(f"eval/{name}_low", ()))
-        high = dict(metrics.get(f"eval/{name}_high", ()))
-        band = [(x, low[x], high[x]) for x, _ in points if x in low and x in high]
+    evaluators = sorted({name.rsplit("/", 1)[0] for name in rates})
+    for evaluator in evaluators:
+        series: dict[str, list[tuple[float, float]]] = {}
+        bands: dict[str, list[tuple[float, float, float]]] = {}
+        for outcome in ("win", "draw", "loss", "invalid"):
+            points = rates.get(f"{evaluator}/{outcome}")
+            if not points:
+                continue
+            low = dict(metrics.get(f"eval/{evaluator}/{outcome}_low", ()))
+            high = dict(metrics.get(f"eval/{evaluator}/{outcome}_high", ()))
+            series[outcome] = points
+            bands[outcome] = [(x, low[x], high[x]) for x, _ in points if x in low and x in high]
         sections.append(
             (
-                f"Against {name.rsplit('/', 1)[0]}: {name.rsplit('/', 1)[1]} rate (95% Wilson)",
+                f"Against {evaluator}: win, draw, loss and invalid rates (95% Wilson)",
                 line_chart_svg(
-                    {name: points},
-                    x_label="step",
-                    y_label="rate",
-                    probability=True,
-                    bands={name: band},
+                    series, x_label="step", y_label="rate", probability=True, bands=bands
                 ),
+            )
+        )
+    rewards = _pick(metrics, "eval/", "/mean_reward")
+    if rewards:
+        sections.append(
+            (
+                "Mean reward of the policy's seat against each evaluator",
+                curve_section(rewards, y_label="reward"),
             )
         )
     train = {
@@ -127,6 +137,22 @@ def write_llm_self_play_report(
     }
     if train:
         sections.append(("Training", curve_section(train, y_label="value")))
+    length = _pick(metrics, "train/response_length")
+    if length:
+        sections.append(
+            (
+                "Response length (tokens per reply)",
+                curve_section(length, y_label="tokens", include_zero=True),
+            )
+        )
+    past = _pick(metrics, "population/past_win_rate")
+    if past:
+        sections.append(
+            (
+                "Win rate against past snapshots (a draw counts half)",
+                curve_section(past, y_label="rate", probability=True),
+            )
+        )
     baselines = _pick(metrics, "baseline/")
     if baselines:
         sections.append(

@@ -84,6 +84,8 @@ def test_a_run_is_recorded_with_its_report(tmp_path: Path) -> None:
     ]
     report = (tmp_path / "run" / "report.html").read_text()
     assert "Legal-move rate" in report and "Exploitability" in report
+    assert "Against random: win, draw, loss and invalid rates (95% Wilson)" in report
+    assert "Response length" in report and "Mean reward" in report
     # the sampler's and the learner's logprobs of the trained tokens agree (fp32, CPU)
     gaps = [v for _, v in RunStore(tmp_path / "run").metrics("train/logprob_gap")]
     assert gaps and max(gaps) < 1e-5
@@ -345,3 +347,12 @@ def test_a_run_against_past_snapshots_counts_its_results_against_each(
     # every game had one past snapshot in the other seat; the checkpoint counts them all
     assert sum(games for _, _, games in past["results"]) == 3 * 8
     assert {v for v, _, _ in past["results"]} <= {0, 1, 2}
+
+
+def test_the_elo_table_holds_the_newest_snapshots_asked_for(tmp_path: Path) -> None:
+    """Snapshots at steps 0, 4 and 8 (the last is the final policy): two asked for, two
+    rated; the default six would rate all three."""
+    parse_recipe(recipe_data(elo_snapshots=2)).run(tmp_path / "run")
+    with RunStore(tmp_path / "run") as store:
+        elo = store.get_meta("llm_self_play/elo")
+    assert sorted(r["name"] for r in elo) == ["step 4", "step 8"]
