@@ -184,7 +184,11 @@ class LLMSelfPlayRecipe(RecipeBase):
             try:
                 game.new_initial_state().observation_text(0)
             except NotImplementedError:
-                raise ValueError(f"{game.id} has no text view; an LLM cannot play it") from None
+                raise ValueError(
+                    f"{game.id} has no text view, so an LLM cannot play it; choose a game "
+                    "whose states write observation_text (every game `redqueen games` lists "
+                    "with a text view, textarena:ID, openspiel:NAME)"
+                ) from None
             for spec in (*loop.opponents, *loop.evaluators):
                 if spec in ("self", "past"):
                     continue

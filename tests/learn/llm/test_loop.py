@@ -42,6 +42,11 @@ from redqueen.store.run_store import RunStore
             r"entropy_fade \[180, 120\]: give",
         ),
         ({"loop.exploitability": ["tic_tac_toe"]}, "names 'tic_tac_toe'; allowed: .*: kuhn_poker$"),
+        ({"loop.seats": [2]}, r"loop.seats \[2\]: kuhn_poker has seats 0 to 1"),
+        (
+            {"loop.past_sampling": "elo"},
+            "unknown past_sampling: 'elo'; allowed: gated, pfsp, uniform",
+        ),
     ],
 )
 def test_bad_recipes_are_refused_before_any_step(change: dict[str, Any], message: str) -> None:
@@ -356,3 +361,16 @@ def test_the_elo_table_holds_the_newest_snapshots_asked_for(tmp_path: Path) -> N
     with RunStore(tmp_path / "run") as store:
         elo = store.get_meta("llm_self_play/elo")
     assert sorted(r["name"] for r in elo) == ["step 4", "step 8"]
+
+
+def test_a_game_with_no_text_view_is_refused_before_any_step(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    state_class = type(redqueen.make("kuhn_poker").new_initial_state())
+
+    def no_view(self: Any, player: int) -> str:
+        raise NotImplementedError
+
+    monkeypatch.setattr(state_class, "observation_text", no_view)
+    with pytest.raises(RecipeError, match="kuhn_poker has no text view, so an LLM cannot play it"):
+        parse_recipe(recipe_data())
