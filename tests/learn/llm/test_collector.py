@@ -251,3 +251,18 @@ def test_a_reply_textarena_rejects_is_an_invalid_reply() -> None:
     assert record.invalid_by == 0 and record.rewards == [-1.5, 0.5]
     assert record.outcome(0) == "invalid"
     assert [s.valid for s in record.samples] == [False]
+
+
+def test_an_api_model_is_an_opponent_like_any_agent(tok: object) -> None:
+    """An API model (here the scripted test server behind an LLMAgent, which the loop
+    builds from an ``llm:...`` spec) plays the other seat; only the policy's seat trains."""
+    from redqueen.agents.llm import LLMAgent
+    from redqueen.agents.llm.test_server import ScriptedServer
+
+    with ScriptedServer("last") as server:
+        api = LLMAgent(model="scripted", base_url=server.url, api_key_env=None, cache=False)
+        records, _ = collect(tok, first_legal, [PolicySeat(0), api], n=4)
+    for r in records:
+        assert r.invalid_by is None and not r.truncated and r.players[1].startswith("llm")
+        assert {s.seat for s in r.samples} == {0} and [t.role for t in r.traces] == [0]
+        assert sum(r.returns) == 0
