@@ -87,9 +87,15 @@ STEP_METRICS = (
     "speed/tokens_per_s",
     "speed/games_per_s",
     "seconds/collect",
+    "seconds/advantages",
     "seconds/update",
     "seconds/evaluate",
 )
+"""The per-step metrics (``train/loss`` and the learner's others when a sample was kept,
+``seconds/evaluate`` at evaluations). ``speed/tokens_per_s`` counts the tokens the
+trained seats generated over the collection's seconds; ``seconds/update`` is the
+learner's step; with vLLM, each step also logs ``seconds/sync``, saving the updated
+adapter and swapping it into the engine."""
 
 
 @dataclass(frozen=True)
@@ -435,8 +441,10 @@ def train(
     for step in range(start + 1, config.steps + 1):
         metrics: dict[str, float] = {}
         version = step - 1  # the weights that play this step's games
-        if engine is not None:
+        if engine is not None:  # the sync: the updated adapter saved and swapped in
+            ts = time.perf_counter()
             current = snapshots.adapter(version, model)
+            metrics["seconds/sync"] = time.perf_counter() - ts
         generators = {version: current}
         seats = []
         faced: list[list[tuple[int, int]]] = []  # per game: (past snapshot, trained seat)
@@ -470,6 +478,7 @@ def train(
                 group_size=config.group_size,
             )
         t1 = time.perf_counter()
+        metrics["seconds/collect"] = t1 - t0
         episodes += len(records)
         games = remembered(games, [game for game, _ in seats], records)
         results = [
@@ -488,6 +497,8 @@ def train(
         samples, traces, episode_of = _samples_and_traces(records)
         advantages, baselines = _advantages(traces, episode_of, baselines, config)
         kept = _assign(samples, advantages, config.filter_zero)
+        metrics["seconds/advantages"] = time.perf_counter() - t1
+        t1 = time.perf_counter()
         decisions = [s for r in records for s in r.samples]
         tokens = sum(len(s.completion_ids) for s in decisions)
         metrics["train/legal_rate"] = (
@@ -499,9 +510,9 @@ def train(
         metrics["train/response_length"] = tokens / len(decisions) if decisions else float("nan")
         metrics["train/samples"] = float(len(decisions))
         metrics["train/kept_samples"] = float(len(kept))
-        metrics["speed/tokens_per_s"] = tokens / max(t1 - t0, 1e-9)
-        metrics["speed/games_per_s"] = len(records) / max(t1 - t0, 1e-9)
-        metrics["seconds/collect"] = t1 - t0
+        collect = metrics["seconds/collect"]
+        metrics["speed/tokens_per_s"] = tokens / max(collect, 1e-9)
+        metrics["speed/games_per_s"] = len(records) / max(collect, 1e-9)
         if kept:
             stats = learner.step(kept, seed=_seed(config.seed, step, 2))
             names = ("loss", "entropy", "entropy_weight", "logprob_gap", "clip_fraction")
