@@ -398,6 +398,7 @@ def test_reward_table(move: int, verdict: int, critic_return: float) -> None:
     assert record == CriticRecord(
         error != 0, critic_return > 0, ERROR_TYPES[error - 1] if error else None, step_shown
     )
+    assert record.judge == "exact"  # the game's check of the step decided
     outcome = "right" if critic_return > 0 else "fooled"
     assert f"so the critic was {outcome}. Your result: {critic_return:+g}." in (
         state.observation_text(1)

@@ -603,6 +603,7 @@ def test_a_whole_text_game(preset: str, returns: list[float]) -> None:
     assert state.returns() == pytest.approx(returns, abs=EPS)
     assert state.invalid_moves() == (0, 1)
     outcome = state.outcome()
+    assert outcome.judge == "exact"  # the task language's interpreter decided
     assert [a.correct for a in outcome.attempts] == [T, T, F, F, T, T]
     assert [a.well_formed for a in outcome.attempts] == [T, T, T, F, T, T]
     assert outcome.attempts[0].answer == "5" and outcome.attempts[4].answer == "5"

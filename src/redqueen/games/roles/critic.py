@@ -502,6 +502,9 @@ class CriticRecord:
     right: bool | None
     error_type: str | None = None
     step: int | None = None
+    judge: str = "exact"
+    """Who decided whether the step is erroneous: the game's exact check of the step's
+    arithmetic (SPC checks a planted error by solver rollouts; no model judges here)."""
 
 
 class CriticGame(Game):

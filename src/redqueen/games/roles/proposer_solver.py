@@ -296,6 +296,9 @@ class Outcome:
     """PasoDoble's anti-hack verdict (None: passed; only the pasodoble preset uses it)."""
     proposer_reward: float
     solver_rewards: tuple[float, ...]
+    judge: str = "exact"
+    """Who decided the claim and the answers: the game's exact interpreter of the task
+    language (MAE's model judge is replaced by it, see the module docstring)."""
 
     @property
     def solver_trainable(self) -> bool:
