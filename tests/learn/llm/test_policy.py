@@ -211,6 +211,26 @@ def test_an_api_models_policy_is_estimated_by_asking_it_with_an_interval() -> No
     assert figures["invalid_rate"] == 0.0 and figures["invalid_high"] > 0.0  # Wilson
 
 
+def test_every_reply_of_an_api_model_counts_once_retries_and_forfeits_included() -> None:
+    """A model whose replies never parse is asked again once, then forfeits: both replies
+    are invalid, so the invalid-reply rate is exactly 1 (counting the forfeit as one more
+    invalid reply, or its two failed replies as one reply, would put it above 1), and
+    with no legal reply anywhere the estimate stays uniform."""
+    from redqueen.agents.llm import LLMAgent
+    from redqueen.agents.llm.test_server import ScriptedServer
+    from redqueen.learn.llm.policy import agent_sampled_policy, sampled_exploitability
+
+    with ScriptedServer("random", malformed_rate=1.0, seed=3) as server:
+        llm = LLMAgent(
+            model="scripted", base_url=server.url, api_key_env=None, cache=False, reasks=1
+        )
+        sampled = agent_sampled_policy(llm, KUHN, samples=2, seed=1)
+    assert sampled.replies == sampled.invalid == 12 * 2 * 2
+    assert sampled.policy.table() == TabularPolicy.uniform(KUHN).table()
+    figures = sampled_exploitability(KUHN, sampled, resamples=2)
+    assert figures["invalid_rate"] == 1.0 and figures["exploitability"] == pytest.approx(11 / 24)
+
+
 def test_the_interval_covers_the_true_policy_and_narrows_with_more_samples() -> None:
     """A random agent plays the uniform policy (exploitability 11/24): its sampled
     estimate's 95% bootstrap interval contains it, and is narrower from 400 samples an

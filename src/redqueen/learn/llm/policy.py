@@ -30,7 +30,7 @@ rates only; an exploitability says how far from an equilibrium the trained model
 from __future__ import annotations
 
 from collections.abc import Hashable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
@@ -273,9 +273,11 @@ def agent_sampled_policy(agent: Agent, game: Game, *, samples: int, seed: int = 
     """Estimate the policy of any agent by asking it for ``samples`` moves at every
     information state, shown the observation a match would show it (its own earlier
     decisions included). An API model plays through its
-    :class:`~redqueen.agents.llm.LLMAgent`, with its retries, cache and costs: replies it
-    could not make legal (the agent's ``invalid_moves``, or a forfeit) are counted in
-    ``invalid``, and a forfeit adds no move."""
+    :class:`~redqueen.agents.llm.LLMAgent`, with its retries, cache and costs. Every reply
+    counts: the ones it could not make legal (the move's ``invalid_moves``) are
+    ``invalid``, a forfeit adds no move, and a move played after failed replies (a
+    re-ask's answer, or the agent's fallback) counts as the move it played, as in a
+    match."""
     if samples < 1:
         raise InvalidParameterError(f"samples {samples}; allowed: at least 1")
     agent.check_game(game)
@@ -283,17 +285,23 @@ def agent_sampled_policy(agent: Agent, game: Game, *, samples: int, seed: int = 
     counts: dict[tuple[int, Hashable], dict[int, int]] = {k: {} for k in states}
     invalid = replies = 0
     for k, (infoset, state) in enumerate(sorted(states.items(), key=lambda item: repr(item[0]))):
-        rng = np.random.default_rng([seed, k])
+        shown = _observation(game, state, infoset[0], np.random.default_rng([seed, k]))
         for _ in range(samples):
             agent.reset()
-            answer = agent.act(_observation(game, state, infoset[0], rng))
-            replies += 1
-            invalid += int(getattr(answer, "invalid_moves", 0))
+            # a fresh copy of the state for a search agent (perfect information only)
+            obs = shown if shown.state is None else replace(shown, state=state.clone())
+            answer = agent.act(obs)
+            failed = int(getattr(answer, "invalid_moves", 0))
+            invalid += failed
+            replies += failed
             if getattr(answer, "forfeit", False):
-                invalid += 1
+                if not failed:  # a forfeit with no reply counted: one that was not legal
+                    invalid += 1
+                    replies += 1
                 continue
+            replies += 1
             action = int(answer)
-            if action not in state.legal_actions(infoset[0]):
+            if action not in shown.legal_actions:
                 invalid += 1
                 continue
             counts[infoset][action] = counts[infoset].get(action, 0) + 1
