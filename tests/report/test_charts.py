@@ -365,3 +365,20 @@ def test_a_pooled_rate_without_a_method_is_labelled_as_such(tmp_path: Path) -> N
         tmp_path, {"name": "r", "rounds": 10}, groups, points, per_round, ["k"]
     ).read_text()
     assert POOLED_ROUNDS_METHOD in page
+
+
+def test_llm_self_play_report_draws_every_outcome_against_each_evaluator(tmp_path: Path) -> None:
+    """One chart per evaluator with its win, draw, loss and invalid rates (95% Wilson
+    bands); an eval metric that ends in _rate but is no outcome rate draws no empty chart."""
+    metrics: dict[str, list[tuple[float, float]]] = {}
+    for outcome, rate in (("win", 0.5), ("draw", 0.1), ("loss", 0.3), ("invalid", 0.1)):
+        metrics[f"eval/random/{outcome}_rate"] = [(10.0, rate), (20.0, rate)]
+        metrics[f"eval/random/{outcome}_low"] = [(10.0, rate / 2), (20.0, rate / 2)]
+        metrics[f"eval/random/{outcome}_high"] = [(10.0, rate * 1.5), (20.0, rate * 1.5)]
+    metrics["eval/other/coverage_rate"] = [(10.0, 0.9)]
+    page = write_llm_self_play_report(tmp_path, {"name": "sp"}, metrics).read_text()
+    assert "Against random: win, draw, loss and invalid rates (95% Wilson)" in page
+    assert "Against other" not in page
+    (chart,) = _svgs(page)
+    labels = set(_texts(chart))
+    assert {"win", "draw", "loss", "invalid"} <= labels, labels

@@ -363,9 +363,8 @@ def _elo_table(
     if store.get_meta("llm_self_play/elo") is not None:
         return
     saved = store.get_meta("llm_self_play") or {}
-    versions = (
-        list(saved.get("snapshots", []))[-newest:] if newest else list(saved.get("snapshots", []))
-    )
+    snapshots = list(saved.get("snapshots", []))
+    versions = snapshots[-newest:] if newest else snapshots
     directory = store.dir / "llm_self_play" / "snapshots"
     generators: dict[int, Any] = {}
     for v in versions:

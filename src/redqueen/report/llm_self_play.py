@@ -116,6 +116,8 @@ def write_llm_self_play_report(
             high = dict(metrics.get(f"eval/{evaluator}/{outcome}_high", ()))
             series[outcome] = points
             bands[outcome] = [(x, low[x], high[x]) for x, _ in points if x in low and x in high]
+        if not series:  # an eval metric ending in _rate that is no outcome rate
+            continue
         sections.append(
             (
                 f"Against {evaluator}: win, draw, loss and invalid rates (95% Wilson)",
